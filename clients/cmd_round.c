@@ -1,0 +1,497 @@
+/* cmd_round.c -- rounds and what they produced: round next, schedule,
+ * event export, watch, explain, stats, history export.
+ *
+ * Schedules print through output.h, so `minglectl schedule --format json`
+ * is byte for byte the format of `mingled --batch`.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "output.h"
+
+/* The out_* view of received rounds: arrays that point into the
+ * response, which must outlive it. */
+struct ctl_view {
+    struct out_round *rounds;
+    struct out_table *tables;
+    struct out_seat *seats;
+};
+
+static void ctl_view_free(struct ctl_view *v)
+{
+    free(v->rounds);
+    free(v->tables);
+    free(v->seats);
+}
+
+static int ctl_view_build(struct ctl_view *v, Mingle__V1__RoundAssigned **rs,
+                          size_t n)
+{
+    size_t r, t, s, nt = 0, ns = 0, ti = 0, si = 0;
+
+    for (r = 0; r < n; r++) {
+        nt += rs[r]->n_tables;
+        for (t = 0; t < rs[r]->n_tables; t++)
+            ns += rs[r]->tables[t]->n_seats;
+    }
+    v->rounds = calloc(n ? n : 1, sizeof(*v->rounds));
+    v->tables = calloc(nt ? nt : 1, sizeof(*v->tables));
+    v->seats = calloc(ns ? ns : 1, sizeof(*v->seats));
+    if (v->rounds == NULL || v->tables == NULL || v->seats == NULL) {
+        ctl_view_free(v);
+        return -ENOMEM;
+    }
+    for (r = 0; r < n; r++) {
+        v->rounds[r].round = rs[r]->round;
+        v->rounds[r].tables = &v->tables[ti];
+        v->rounds[r].n_tables = (uint32_t)rs[r]->n_tables;
+        for (t = 0; t < rs[r]->n_tables; t++, ti++) {
+            const Mingle__V1__Table *tb = rs[r]->tables[t];
+
+            v->tables[ti].table = tb->table;
+            v->tables[ti].seats = &v->seats[si];
+            v->tables[ti].n_seats = (uint32_t)tb->n_seats;
+            v->tables[ti].score = tb->score;
+            v->tables[ti].why = tb->why;
+            for (s = 0; s < tb->n_seats; s++, si++) {
+                v->seats[si].id = tb->seats[s]->id;
+                v->seats[si].name = tb->seats[s]->name;
+            }
+        }
+    }
+    return 0;
+}
+
+static int ctl_write(enum out_format fmt, const char *event,
+                     Mingle__V1__RoundAssigned **rs, size_t n,
+                     const struct out_summary *sum)
+{
+    struct ctl_view v = {0};
+    struct out_schedule s = {.event = event, .summary = *sum};
+
+    if (ctl_view_build(&v, rs, n) != 0) {
+        ctl_error("out of memory");
+        return CTL_EXIT_CONN;
+    }
+    s.rounds = v.rounds;
+    s.n_rounds = (uint32_t)n;
+    if (out_write(stdout, fmt, &s) != 0) {
+        ctl_view_free(&v);
+        ctl_error("cannot write to stdout: %s", strerror(errno));
+        return CTL_EXIT_USAGE;
+    }
+    ctl_view_free(&v);
+    return CTL_EXIT_OK;
+}
+
+/* Prints text with control bytes as spaces, like output.c does. */
+static void ctl_put_text(const char *s)
+{
+    for (; *s != '\0'; s++)
+        putchar((unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s);
+}
+
+/* One round as text, without the whole-schedule summary that batch mode
+ * ends with (a single round has no worst-off-attendee figure). */
+static void ctl_round_text(const Mingle__V1__RoundAssigned *r)
+{
+    size_t t, s;
+
+    printf("Round %" PRIu32, r->round);
+    if (r->summary != NULL)
+        printf(" (%" PRIu32 " attendees, %" PRIu64 " repeated encounters, "
+               "lower bound %" PRIu64 ", affinity %.1f)",
+               r->summary->attendees, r->summary->repeat_pairs,
+               r->summary->repeat_lower_bound, r->summary->affinity_total);
+    putchar('\n');
+    for (t = 0; t < r->n_tables; t++) {
+        const Mingle__V1__Table *tb = r->tables[t];
+
+        printf("  Table %" PRIu32 " (score %.1f): ", tb->table, tb->score);
+        for (s = 0; s < tb->n_seats; s++) {
+            const Mingle__V1__Seat *st = tb->seats[s];
+
+            if (s > 0)
+                fputs(", ", stdout);
+            ctl_put_text(st->name[0] != '\0' ? st->name : st->id);
+        }
+        putchar('\n');
+        if (tb->why[0] != '\0') {
+            fputs("    why: ", stdout);
+            ctl_put_text(tb->why);
+            putchar('\n');
+        }
+    }
+    putchar('\n');
+}
+
+/* A round in the chosen format; json and csv are the batch formats of a
+ * one-round schedule (min_attendee_affinity is unknown: null). */
+static int ctl_print_round(enum out_format fmt, Mingle__V1__RoundAssigned *r)
+{
+    struct out_summary sum = {.min_attendee_affinity = NAN};
+
+    if (fmt == OUT_TEXT) {
+        ctl_round_text(r);
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+            ctl_error("cannot write to stdout: %s", strerror(errno));
+            return CTL_EXIT_USAGE;
+        }
+        return CTL_EXIT_OK;
+    }
+    if (r->summary != NULL) {
+        sum.attendees = r->summary->attendees;
+        sum.repeat_pairs = r->summary->repeat_pairs;
+        sum.repeat_lower_bound = r->summary->repeat_lower_bound;
+        sum.affinity_total = r->summary->affinity_total;
+    }
+    return ctl_write(fmt, "", &r, 1, &sum);
+}
+
+/* --event and --format, the options most commands here share. */
+static int ctl_event_format(struct ctl *ctl, const struct ctl_cmd *cmd,
+                            int argc, char **argv, uint64_t *id,
+                            enum out_format *fmt)
+{
+    const char *event = NULL, *format = NULL;
+    const struct ctl_opt opts[] = {{"--event", &event, NULL},
+                                   {"--format", &format, NULL}};
+    int npos, rc;
+
+    rc = ctl_parse_args(cmd, argc, argv, opts, fmt != NULL ? 2 : 1, &npos);
+    if (rc != CTL_EXIT_OK)
+        return rc;
+    if (npos != 0)
+        return ctl_usage_error(cmd, "unexpected argument '%s'", argv[0]);
+    if (fmt != NULL) {
+        *fmt = OUT_TEXT;
+        if (format != NULL && out_parse_format(format, fmt) != 0)
+            return ctl_usage_error(cmd, "bad --format '%s': expected text, "
+                                   "json or csv", format);
+    }
+    return ctl_resolve_event(ctl, event, id);
+}
+
+static int ctl_round_next(struct ctl *ctl, const struct ctl_cmd *cmd,
+                          int argc, char **argv)
+{
+    Mingle__V1__Request req = MINGLE__V1__REQUEST__INIT;
+    Mingle__V1__NextRound nr = MINGLE__V1__NEXT_ROUND__INIT;
+    Mingle__V1__Response *resp;
+    enum out_format fmt;
+    uint64_t id;
+    int rc;
+
+    rc = ctl_event_format(ctl, cmd, argc, argv, &id, &fmt);
+    if (rc != CTL_EXIT_OK)
+        return rc;
+    nr.event_id = id;
+    req.body_case = MINGLE__V1__REQUEST__BODY_NEXT_ROUND;
+    req.next_round = &nr;
+    rc = ctl_call(ctl, &req, MINGLE__V1__RESPONSE__BODY_ROUND, &resp);
+    if (rc != CTL_EXIT_OK)
+        return rc;
+    return ctl_print_round(fmt, resp->round);
+}
+
+static int ctl_schedule_as(struct ctl *ctl, uint64_t id, enum out_format fmt)
+{
+    Mingle__V1__Request req = MINGLE__V1__REQUEST__INIT;
+    Mingle__V1__GetSchedule gs = MINGLE__V1__GET_SCHEDULE__INIT;
+    Mingle__V1__Response *resp;
+    struct out_summary sum = {0};
+    const Mingle__V1__ScheduleSummary *ss;
+    int rc;
+
+    gs.event_id = id;
+    req.body_case = MINGLE__V1__REQUEST__BODY_GET_SCHEDULE;
+    req.get_schedule = &gs;
+    rc = ctl_call(ctl, &req, MINGLE__V1__RESPONSE__BODY_SCHEDULE, &resp);
+    if (rc != CTL_EXIT_OK)
+        return rc;
+    ss = resp->schedule->summary;
+    if (ss != NULL) {
+        sum.attendees = ss->attendees;
+        sum.repeat_pairs = ss->repeat_pairs;
+        sum.repeat_lower_bound = ss->repeat_lower_bound;
+        sum.affinity_total = ss->affinity_total;
+        sum.min_attendee_affinity = ss->min_attendee_affinity;
+    }
+    return ctl_write(fmt, resp->schedule->name, resp->schedule->rounds,
+                     resp->schedule->n_rounds, &sum);
+}
+
+static int ctl_schedule(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
+                        char **argv)
+{
+    enum out_format fmt;
+    uint64_t id;
+    int rc = ctl_event_format(ctl, cmd, argc, argv, &id, &fmt);
+
+    return rc != CTL_EXIT_OK ? rc : ctl_schedule_as(ctl, id, fmt);
+}
+
+static int ctl_event_export(struct ctl *ctl, const struct ctl_cmd *cmd,
+                            int argc, char **argv)
+{
+    uint64_t id;
+    int rc = ctl_event_format(ctl, cmd, argc, argv, &id, NULL);
+
+    return rc != CTL_EXIT_OK ? rc : ctl_schedule_as(ctl, id, OUT_JSON);
+}
+
+static int ctl_watch(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
+                     char **argv)
+{
+    Mingle__V1__Request req = MINGLE__V1__REQUEST__INIT;
+    Mingle__V1__Subscribe sub = MINGLE__V1__SUBSCRIBE__INIT;
+    Mingle__V1__Response *resp;
+    enum out_format fmt;
+    uint64_t id, sub_id;
+    int rc;
+
+    rc = ctl_event_format(ctl, cmd, argc, argv, &id, &fmt);
+    if (rc != CTL_EXIT_OK)
+        return rc;
+    sub.event_id = id;
+    req.body_case = MINGLE__V1__REQUEST__BODY_SUBSCRIBE;
+    req.subscribe = &sub;
+    rc = ctl_call(ctl, &req, MINGLE__V1__RESPONSE__BODY_SUBSCRIBED, &resp);
+    if (rc != CTL_EXIT_OK)
+        return rc;
+    sub_id = req.id;
+    fprintf(stderr, "minglectl: watching event %" PRIu64 " (%" PRIu32
+            " rounds so far); Ctrl-C stops\n",
+            id, resp->subscribed->rounds_done);
+    /* Pushes may be minutes apart: no timeout while waiting for them. */
+    for (;;) {
+        rc = ctl_conn_recv(ctl->conn, 0, &resp);
+        if (rc != 0)
+            return ctl_conn_fail(ctl, rc);
+        if (resp->id != sub_id && resp->id != 0)
+            continue;
+        if (resp->body_case == MINGLE__V1__RESPONSE__BODY_ERROR) {
+            const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
+                &mingle__v1__error_code__descriptor, (int)resp->error->code);
+
+            ctl_error("server error %s while watching",
+                      v != NULL ? v->name : "?");
+            return CTL_EXIT_SERVER;
+        }
+        if (resp->body_case != MINGLE__V1__RESPONSE__BODY_ROUND)
+            continue;
+        rc = ctl_print_round(fmt, resp->round);
+        if (rc != CTL_EXIT_OK)
+            return rc;
+    }
+}
+
+static void ctl_print_join(char **tags, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (i > 0)
+            fputs(", ", stdout);
+        ctl_put_text(tags[i]);
+    }
+    puts(n == 0 ? "-" : "");
+}
+
+static int ctl_explain(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
+                       char **argv)
+{
+    const char *event = NULL;
+    const struct ctl_opt opts[] = {{"--event", &event, NULL}};
+    Mingle__V1__Request req = MINGLE__V1__REQUEST__INIT;
+    Mingle__V1__Explain ex = MINGLE__V1__EXPLAIN__INIT;
+    Mingle__V1__Response *resp;
+    const Mingle__V1__ExplainReply *e;
+    uint64_t id;
+    int npos, rc;
+
+    rc = ctl_parse_args(cmd, argc, argv, opts, 1, &npos);
+    if (rc != CTL_EXIT_OK)
+        return rc;
+    if (npos != 2)
+        return ctl_usage_error(cmd, "expected two attendee ids");
+    rc = ctl_resolve_event(ctl, event, &id);
+    if (rc != CTL_EXIT_OK)
+        return rc;
+    ex.event_id = id;
+    ex.a = argv[0];
+    ex.b = argv[1];
+    req.body_case = MINGLE__V1__REQUEST__BODY_EXPLAIN;
+    req.explain = &ex;
+    rc = ctl_call(ctl, &req, MINGLE__V1__RESPONSE__BODY_EXPLAIN, &resp);
+    if (rc != CTL_EXIT_OK)
+        return rc;
+    e = resp->explain;
+    printf("%s and %s: affinity %.2f\n", argv[0], argv[1], e->total);
+    printf("  interests:        %.2f\n", e->interests);
+    printf("  business:         %.2f\n", e->business);
+    printf("  same company:     %.2f\n", e->same_company);
+    fputs("  shared interests: ", stdout);
+    ctl_print_join(e->shared_interests, e->n_shared_interests);
+    printf("  %s offers, %s seeks: ", argv[0], argv[1]);
+    ctl_print_join(e->a_offers_b_seeks, e->n_a_offers_b_seeks);
+    printf("  %s offers, %s seeks: ", argv[1], argv[0]);
+    ctl_print_join(e->b_offers_a_seeks, e->n_b_offers_a_seeks);
+    printf("  met before:       %s\n", e->met_before ? "yes" : "no");
+    printf("  avoid:            %s\n", e->avoid ? "yes" : "no");
+    printf("  tables shared:    %" PRIu32 "\n", e->times_met);
+    if (e->why[0] != '\0') {
+        fputs("  why:              ", stdout);
+        ctl_put_text(e->why);
+        putchar('\n');
+    }
+    return CTL_EXIT_OK;
+}
+
+static int ctl_stats(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
+                     char **argv)
+{
+    const char *event = NULL;
+    bool server = false;
+    const struct ctl_opt opts[] = {{"--event", &event, NULL},
+                                   {"--server", NULL, &server}};
+    Mingle__V1__Request req = MINGLE__V1__REQUEST__INIT;
+    Mingle__V1__GetStats gs = MINGLE__V1__GET_STATS__INIT;
+    Mingle__V1__Response *resp;
+    const Mingle__V1__Stats *s;
+    uint64_t id = 0;
+    int npos, rc;
+
+    rc = ctl_parse_args(cmd, argc, argv, opts, 2, &npos);
+    if (rc != CTL_EXIT_OK)
+        return rc;
+    if (npos != 0)
+        return ctl_usage_error(cmd, "unexpected argument '%s'", argv[0]);
+    if (server && event != NULL)
+        return ctl_usage_error(cmd, "--server and --event exclude each other");
+    if (!server) {
+        rc = ctl_resolve_event(ctl, event, &id);
+        if (rc != CTL_EXIT_OK)
+            return rc;
+    }
+    gs.event_id = id;
+    req.body_case = MINGLE__V1__REQUEST__BODY_GET_STATS;
+    req.get_stats = &gs;
+    rc = ctl_call(ctl, &req, MINGLE__V1__RESPONSE__BODY_STATS, &resp);
+    if (rc != CTL_EXIT_OK)
+        return rc;
+    s = resp->stats;
+    if (server)
+        printf("events:             %" PRIu32 "\n", s->events);
+    else
+        printf("event:              %" PRIu64 "\n", id);
+    printf("attendees:          %" PRIu32 "\n", s->attendees);
+    printf("present:            %" PRIu32 "\n", s->present);
+    printf("rounds done:        %" PRIu32 "\n", s->rounds_done);
+    printf("repeated pairs:     %" PRIu64 "\n", s->repeat_pairs);
+    printf("affinity total:     %.1f\n", s->affinity_total);
+    printf("encounters:         %" PRIu64 "\n", s->encounters);
+    printf("connections:        %" PRIu32 "\n", s->connections);
+    printf("subscribers:        %" PRIu32 "\n", s->subscribers);
+    printf("requests:           %" PRIu64 "\n", s->requests);
+    printf("uptime:             %" PRIu64 " s\n", s->uptime_s);
+    return CTL_EXIT_OK;
+}
+
+/* RFC 4180 quoting, as output.c does: ids may contain commas. */
+static void ctl_csv_field(const char *s)
+{
+    if (s[strcspn(s, ",\"\r\n")] == '\0') {
+        fputs(s, stdout);
+        return;
+    }
+    putchar('"');
+    for (; *s != '\0'; s++) {
+        if (*s == '"')
+            putchar('"');
+        putchar(*s);
+    }
+    putchar('"');
+}
+
+static int ctl_history_export(struct ctl *ctl, const struct ctl_cmd *cmd,
+                              int argc, char **argv)
+{
+    const char *after_arg = NULL;
+    const struct ctl_opt opts[] = {{"--after", &after_arg, NULL}};
+    Mingle__V1__Request req = MINGLE__V1__REQUEST__INIT;
+    Mingle__V1__ExportHistory eh = MINGLE__V1__EXPORT_HISTORY__INIT;
+    Mingle__V1__Response *resp;
+    uint64_t after = 0;
+    size_t i;
+    int npos, rc;
+
+    rc = ctl_parse_args(cmd, argc, argv, opts, 1, &npos);
+    if (rc != CTL_EXIT_OK)
+        return rc;
+    if (npos != 0)
+        return ctl_usage_error(cmd, "unexpected argument '%s'", argv[0]);
+    if (after_arg != NULL && ctl_parse_u64(after_arg, UINT64_MAX, &after) != 0)
+        return ctl_usage_error(cmd, "bad --after '%s'", after_arg);
+    puts("seq,a,b,event_id,round,at_unix");
+    req.body_case = MINGLE__V1__REQUEST__BODY_EXPORT_HISTORY;
+    req.export_history = &eh;
+    for (;;) {
+        const Mingle__V1__History *h;
+
+        eh.after = after;
+        rc = ctl_call(ctl, &req, MINGLE__V1__RESPONSE__BODY_HISTORY, &resp);
+        if (rc != CTL_EXIT_OK)
+            return rc;
+        h = resp->history;
+        for (i = 0; i < h->n_encounters; i++) {
+            const Mingle__V1__Encounter *e = h->encounters[i];
+
+            printf("%" PRIu64 ",", e->seq);
+            ctl_csv_field(e->a);
+            putchar(',');
+            ctl_csv_field(e->b);
+            printf(",%" PRIu64 ",%" PRIu32 ",%" PRId64 "\n", e->event_id,
+                   e->round, e->at_unix);
+            after = e->seq;
+        }
+        /* A page that makes no progress would loop forever. */
+        if (!h->more || h->n_encounters == 0)
+            break;
+    }
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        ctl_error("cannot write to stdout: %s", strerror(errno));
+        return CTL_EXIT_USAGE;
+    }
+    return CTL_EXIT_OK;
+}
+
+const struct ctl_cmd ctl_round_cmds[] = {
+    {"round next", "[--event ID] [--format text|json|csv]",
+     "seat everyone present in a new round, print its tables", NULL,
+     ctl_round_next},
+    {"schedule", "[--event ID] [--format text|json|csv]",
+     "print all rounds so far, as mingled --batch does", NULL,
+     ctl_schedule},
+    {"event export", "[--event ID]",
+     "print the full schedule as JSON", NULL,
+     ctl_event_export},
+    {"watch", "[--event ID] [--format text|json|csv]",
+     "print each round as it is assigned, until Ctrl-C", NULL,
+     ctl_watch},
+    {"explain", "A B [--event ID]",
+     "the affinity of attendees A and B, and its parts",
+     NULL, ctl_explain},
+    {"stats", "[--event ID | --server]",
+     "figures of an event, or of the whole server", NULL, ctl_stats},
+    {"history export", "[--after SEQ]",
+     "print who met whom as CSV (resume after SEQ)", NULL,
+     ctl_history_export},
+};
+const size_t ctl_round_n_cmds = sizeof(ctl_round_cmds) /
+                                sizeof(ctl_round_cmds[0]);

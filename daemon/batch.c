@@ -1,0 +1,329 @@
+/* batch.c -- batch mode: event file in, printed schedule out.
+ *
+ * The run owns everything in one struct batch_job so there is a single
+ * cleanup path however far it got.  The printable schedule (struct
+ * out_schedule) points into arrays built here and into the roster's
+ * strings; it is complete before the first byte goes to `out`.
+ */
+#include "batch.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "affinity.h"
+#include "cfg_error.h"
+#include "event_file.h"
+#include "pairset.h"
+#include "roster.h"
+#include "sched.h"
+
+#define BATCH_WHY_MAX_BYTES 512        /* one line of reasons per table */
+#define BATCH_PROGRESS_AFTER_MS 1000   /* quick runs show no progress */
+#define BATCH_PROGRESS_LINE_COLS 40    /* what the line clear overwrites */
+
+struct batch_job {
+    const struct batch_opts *opts;
+    FILE *err;
+    struct cfg_event *ev;
+    struct roster *roster;
+    uint32_t *people;      /* roster index of each attendee, file order */
+    struct pairset *met;
+    struct pairset *avoid;
+    struct aff_model *aff;
+    struct sched_result *res;
+    struct out_round *rounds;
+    struct out_table *tables; /* [round * res->tables + table] */
+    struct out_seat *seats;   /* [round * n + seat], grouped by table */
+    char **whys;              /* parallel to tables */
+    struct out_schedule sched;
+};
+
+struct batch_progress {
+    FILE *err;
+    struct timespec start;
+    int shown_pct; /* -1 until the first line is printed */
+};
+
+static long long ms_since(const struct timespec *t0)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (long long)(now.tv_sec - t0->tv_sec) * 1000 +
+           (now.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+static void progress_cb(void *ctx, double done)
+{
+    struct batch_progress *p = ctx;
+    int pct = (int)(done * 100.0);
+
+    if (pct < 0)
+        pct = 0;
+    if (pct > 100)
+        pct = 100;
+    if (pct == p->shown_pct || ms_since(&p->start) < BATCH_PROGRESS_AFTER_MS)
+        return;
+    fprintf(p->err, "\rmingled: scheduling... %3d%%", pct);
+    fflush(p->err);
+    p->shown_pct = pct;
+}
+
+static void progress_clear(const struct batch_progress *p)
+{
+    if (p->shown_pct < 0)
+        return;
+    fprintf(p->err, "\r%*s\r", BATCH_PROGRESS_LINE_COLS, "");
+    fflush(p->err);
+}
+
+static int add_pairs(struct batch_job *b, struct pairset *set,
+                     const struct cfg_pair *pairs, size_t n, const char *what)
+{
+    for (size_t i = 0; i < n; i++) {
+        int rc = pairset_add(set, b->people[pairs[i].a], b->people[pairs[i].b]);
+        if (rc == -EINVAL)
+            fprintf(b->err, "%s: %s: a pair names one attendee twice\n",
+                    b->opts->path, what);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Interns every attendee and maps the event's index pairs to roster
+ * indices.  The loader has validated the profiles, so a refusal here means
+ * the two disagree; it is still reported, not trusted away. */
+static int load_roster(struct batch_job *b)
+{
+    const struct cfg_event *ev = b->ev;
+
+    b->roster = roster_new();
+    b->met = pairset_new();
+    b->avoid = pairset_new();
+    b->people = calloc(ev->n_attendees ? ev->n_attendees : 1,
+                       sizeof *b->people);
+    if (!b->roster || !b->met || !b->avoid || !b->people)
+        return -ENOMEM;
+    for (size_t i = 0; i < ev->n_attendees; i++) {
+        int rc = roster_upsert(b->roster, &ev->attendees[i], &b->people[i]);
+        if (rc == -EINVAL)
+            fprintf(b->err, "%s: attendee \"%s\": profile rejected\n",
+                    b->opts->path, ev->attendees[i].id);
+        if (rc < 0)
+            return rc;
+    }
+    int rc = add_pairs(b, b->met, ev->met_before, ev->n_met_before,
+                       "met_before");
+    if (rc == 0)
+        rc = add_pairs(b, b->avoid, ev->avoid, ev->n_avoid, "avoid");
+    if (rc < 0)
+        return rc;
+    b->aff = aff_model_new(b->roster, &ev->weights);
+    return b->aff ? 0 : -ENOMEM;
+}
+
+static int solve(struct batch_job *b)
+{
+    const struct cfg_event *ev = b->ev;
+    struct batch_progress prog = {.err = b->err, .shown_pct = -1};
+    struct sched_input in = {
+        .people = b->people,
+        .n = (uint32_t)ev->n_attendees,
+        .met = b->met,
+        .avoid = b->avoid,
+        .aff = b->aff,
+    };
+    struct sched_params p = {
+        .table_size = ev->table_size,
+        .rounds = ev->rounds,
+        .seed = b->opts->has_seed ? b->opts->seed
+                : ev->has_seed    ? ev->seed
+                                  : 0,
+        .time_limit_ms = b->opts->time_limit_ms,
+    };
+
+    if (ev->n_attendees > SCHED_MAX_PEOPLE) {
+        fprintf(b->err, "%s: %zu attendees, at most %d can be scheduled\n",
+                b->opts->path, ev->n_attendees, SCHED_MAX_PEOPLE);
+        return -EINVAL;
+    }
+    if (b->opts->progress) {
+        clock_gettime(CLOCK_MONOTONIC, &prog.start);
+        p.progress = progress_cb;
+        p.progress_ctx = &prog;
+    }
+    int rc = sched_solve(&in, &p, &b->res);
+    progress_clear(&prog);
+    if (rc == -EINVAL)
+        fprintf(b->err, "%s: cannot schedule %" PRIu32 " rounds of tables "
+                "of %" PRIu32 " for %zu attendees\n", b->opts->path,
+                ev->rounds, ev->table_size, ev->n_attendees);
+    return rc;
+}
+
+/* Seats one round: attendees grouped by table in file order, each table
+ * with its score (the sum of its pairs' affinities) and its reason.
+ * `members` is scratch space for n roster indices, laid out like the
+ * round's seats. */
+static int build_round(struct batch_job *b, uint32_t r, uint32_t *members)
+{
+    const struct sched_result *res = b->res;
+    const uint32_t *table_of = res->table_of + (size_t)r * res->n;
+    struct out_table *tables = b->tables + (size_t)r * res->tables;
+    struct out_seat *seats = b->seats + (size_t)r * res->n;
+    char **whys = b->whys + (size_t)r * res->tables;
+    char why[BATCH_WHY_MAX_BYTES];
+
+    for (uint32_t t = 0; t < res->tables; t++) {
+        tables[t].table = t + 1;
+        tables[t].n_seats = 0;
+    }
+    for (uint32_t i = 0; i < res->n; i++)
+        tables[table_of[i]].n_seats++;
+    uint32_t start = 0;
+    for (uint32_t t = 0; t < res->tables; t++) {
+        tables[t].seats = seats + start;
+        start += tables[t].n_seats;
+        tables[t].n_seats = 0;
+    }
+    for (uint32_t i = 0; i < res->n; i++) {
+        struct out_table *tb = &tables[table_of[i]];
+        size_t pos = (size_t)(tb->seats - seats) + tb->n_seats++;
+        const struct attendee *a = roster_get(b->roster, b->people[i]);
+        seats[pos].id = a->id;
+        seats[pos].name = a->name;
+        members[pos] = b->people[i];
+    }
+
+    for (uint32_t t = 0; t < res->tables; t++) {
+        struct out_table *tb = &tables[t];
+        const uint32_t *m = members + (tb->seats - seats);
+        double score = 0;
+        for (uint32_t x = 0; x < tb->n_seats; x++)
+            for (uint32_t y = x + 1; y < tb->n_seats; y++)
+                score += aff_score(b->aff, m[x], m[y]);
+        tb->score = score;
+        aff_table_reason(b->aff, m, tb->n_seats, why, sizeof why);
+        whys[t] = strdup(why);
+        if (!whys[t])
+            return -ENOMEM;
+        tb->why = whys[t];
+    }
+    b->rounds[r].round = r + 1;
+    b->rounds[r].tables = tables;
+    b->rounds[r].n_tables = res->tables;
+    return 0;
+}
+
+static int build_schedule(struct batch_job *b)
+{
+    const struct sched_result *res = b->res;
+    size_t n_tables = (size_t)res->rounds * res->tables;
+    uint32_t *members = NULL;
+    int rc = -ENOMEM;
+
+    b->rounds = calloc(res->rounds ? res->rounds : 1, sizeof *b->rounds);
+    b->tables = calloc(n_tables ? n_tables : 1, sizeof *b->tables);
+    b->whys = calloc(n_tables ? n_tables : 1, sizeof *b->whys);
+    b->seats = calloc((size_t)res->rounds * res->n + 1, sizeof *b->seats);
+    members = calloc((size_t)res->n + 1, sizeof *members);
+    if (!b->rounds || !b->tables || !b->whys || !b->seats || !members)
+        goto out;
+    for (uint32_t r = 0; r < res->rounds; r++) {
+        rc = build_round(b, r, members);
+        if (rc < 0)
+            goto out;
+    }
+    b->sched = (struct out_schedule){
+        .event = b->ev->name,
+        .rounds = b->rounds,
+        .n_rounds = res->rounds,
+        .summary = {
+            .attendees = res->n,
+            .repeat_pairs = res->repeat_pairs,
+            .repeat_lower_bound = res->repeat_lower_bound,
+            .affinity_total = res->affinity_total,
+            .min_attendee_affinity = res->min_attendee_affinity,
+        },
+    };
+    rc = 0;
+out:
+    free(members);
+    return rc;
+}
+
+static void batch_cleanup(struct batch_job *b)
+{
+    if (b->whys && b->res) {
+        size_t n_tables = (size_t)b->res->rounds * b->res->tables;
+        for (size_t i = 0; i < n_tables; i++)
+            free(b->whys[i]);
+    }
+    free(b->whys);
+    free(b->seats);
+    free(b->tables);
+    free(b->rounds);
+    sched_result_free(b->res);
+    aff_model_free(b->aff);
+    pairset_free(b->avoid);
+    pairset_free(b->met);
+    free(b->people);
+    roster_free(b->roster);
+    cfg_event_free(b->ev);
+}
+
+int batch_run(const struct batch_opts *o, FILE *out, FILE *err)
+{
+    struct batch_job b = {.opts = o, .err = err};
+    struct cfg_limits lim = {.max_attendees = o->max_attendees};
+    struct cfg_error cerr = {0};
+    int status = BATCH_EXIT_INTERNAL;
+    int rc;
+
+    rc = cfg_event_load(o->path, &lim, &b.ev, &cerr);
+    if (rc < 0) {
+        char msg[CFG_ERROR_FILE_BYTES + CFG_ERROR_MSG_BYTES + 32];
+        fprintf(err, "%s\n", cfg_error_format(&cerr, msg, sizeof msg));
+        if (rc != -ENOMEM)
+            status = BATCH_EXIT_BAD_INPUT;
+        goto out;
+    }
+    rc = load_roster(&b);
+    if (rc == 0)
+        rc = solve(&b);
+    if (rc == -EINVAL) {
+        status = BATCH_EXIT_BAD_INPUT;
+        goto out;
+    }
+    if (rc == 0 && b.res->avoid_violations > 0) {
+        fprintf(err, "%s: the avoid pairs cannot all be kept apart: %" PRIu64
+                " of them would share a table; remove some and try again\n",
+                o->path, b.res->avoid_violations);
+        status = BATCH_EXIT_BAD_INPUT;
+        goto out;
+    }
+    if (rc == 0)
+        rc = build_schedule(&b);
+    if (rc < 0) {
+        fprintf(err, "mingled: %s\n", strerror(-rc));
+        goto out;
+    }
+    if (b.res->time_limit_hit)
+        fprintf(err, "mingled: note: the time limit cut the search short; "
+                "the schedule is valid but may not be the best\n");
+
+    errno = 0;
+    rc = out_write(out, o->format, &b.sched);
+    if (rc < 0) {
+        fprintf(err, "mingled: writing the schedule: %s\n",
+                strerror(errno ? errno : -rc));
+        goto out;
+    }
+    status = BATCH_EXIT_OK;
+out:
+    batch_cleanup(&b);
+    return status;
+}

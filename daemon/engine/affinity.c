@@ -1,0 +1,514 @@
+/* affinity.c -- pair scores from tag sets, and the reasons behind a table.
+ *
+ * The scheduler scores pairs millions of times, so the model snapshots
+ * everything a score needs (attendee pointers, per-tag rarity weights) and
+ * aff_score() only walks sorted arrays: no allocation, no hashing.  Most
+ * pairs share nothing, so each attendee also gets 64-bit signatures of its
+ * tag sets (bit = tag id mod 64); disjoint signatures prove an empty
+ * intersection without touching the arrays.
+ */
+#include "affinity.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <unictype.h>
+#include <unistr.h>
+
+#define AFF_REASON_FACTS_MAX 3    /* facts in one reason line */
+#define AFF_REASON_TAGS_MAX 3     /* interests listed for one group */
+#define AFF_REASON_SEP " \u00b7 " /* " · " */
+
+struct aff_node {
+    uint64_t interests; /* signatures of the tag sets */
+    uint64_t offers;
+    uint64_t seeks;
+    const struct attendee *att;
+    uint32_t company; /* company_tag */
+};
+
+struct aff_model {
+    const struct roster *r;
+    struct aff_weights w;
+    struct aff_node *nodes; /* by index, snapshot of the roster */
+    uint32_t n_atts;
+    double *rarity; /* 1 + ln(N / df), by interest tag id */
+    uint32_t n_tags;
+    double rarity_unseen; /* for tags interned after the snapshot */
+};
+
+void aff_weights_default(struct aff_weights *w)
+{
+    w->interests = AFF_DEFAULT_INTERESTS;
+    w->business = AFF_DEFAULT_BUSINESS;
+    w->same_company = AFF_DEFAULT_SAME_COMPANY;
+}
+
+static uint64_t aff_signature(const struct tagset *set)
+{
+    uint64_t sig = 0;
+    uint32_t i;
+
+    for (i = 0; i < set->n; i++)
+        sig |= (uint64_t)1 << (set->ids[i] & 63);
+    return sig;
+}
+
+struct aff_model *aff_model_new(const struct roster *r,
+                                const struct aff_weights *w)
+{
+    struct aff_model *m = calloc(1, sizeof(*m));
+    double n_live;
+    uint32_t i;
+
+    if (m == NULL)
+        return NULL;
+    m->r = r;
+    m->w = *w;
+    m->n_atts = roster_count(r);
+    m->n_tags = vocab_count(roster_vocab(r));
+    if (m->n_atts > 0) {
+        m->nodes = malloc((size_t)m->n_atts * sizeof(*m->nodes));
+        if (m->nodes == NULL)
+            goto fail;
+    }
+    if (m->n_tags > 0) {
+        m->rarity = malloc((size_t)m->n_tags * sizeof(*m->rarity));
+        if (m->rarity == NULL)
+            goto fail;
+    }
+    for (i = 0; i < m->n_atts; i++) {
+        const struct attendee *a = roster_get(r, i);
+
+        m->nodes[i].att = a;
+        m->nodes[i].company = a->company_tag;
+        m->nodes[i].interests = aff_signature(&a->interests);
+        m->nodes[i].offers = aff_signature(&a->offers);
+        m->nodes[i].seeks = aff_signature(&a->seeks);
+    }
+    /* A tag nobody live lists counts as held by one: as rare as it gets,
+     * and the logarithm stays finite. */
+    n_live = roster_live(r) > 0 ? (double)roster_live(r) : 1.0;
+    m->rarity_unseen = 1.0 + log(n_live);
+    for (i = 0; i < m->n_tags; i++) {
+        uint32_t df = roster_interest_df(r, i);
+
+        m->rarity[i] = df > 0 ? 1.0 + log(n_live / (double)df)
+                              : m->rarity_unseen;
+    }
+    return m;
+fail:
+    aff_model_free(m);
+    return NULL;
+}
+
+void aff_model_free(struct aff_model *m)
+{
+    if (m == NULL)
+        return;
+    free(m->nodes);
+    free(m->rarity);
+    free(m);
+}
+
+static inline double aff_rarity(const struct aff_model *m, uint32_t tag)
+{
+    return tag < m->n_tags ? m->rarity[tag] : m->rarity_unseen;
+}
+
+static inline const struct attendee *aff_att(const struct aff_model *m,
+                                             uint32_t index)
+{
+    return m->nodes[index].att;
+}
+
+static inline bool aff_colleagues(const struct attendee *x,
+                                  const struct attendee *y)
+{
+    return x->company_tag != ATT_NO_COMPANY &&
+           x->company_tag == y->company_tag;
+}
+
+/* The one computation behind aff_score() and aff_explain(), so the parts
+ * Explain shows always add up to the score the scheduler used. */
+static inline void aff_compute(const struct aff_model *m, uint32_t a,
+                               uint32_t b, struct aff_parts *out)
+{
+    const struct aff_node *x = &m->nodes[a], *y = &m->nodes[b];
+    uint32_t shared = 0, ab = 0, ba = 0;
+    double sum = 0.0;
+    bool colleagues;
+
+    if (x->interests & y->interests) {
+        const struct tagset *p = &x->att->interests, *q = &y->att->interests;
+        uint32_t i = 0, j = 0;
+
+        while (i < p->n && j < q->n) {
+            if (p->ids[i] < q->ids[j]) {
+                i++;
+            } else if (p->ids[i] > q->ids[j]) {
+                j++;
+            } else {
+                sum += aff_rarity(m, p->ids[i]);
+                shared++;
+                i++;
+                j++;
+            }
+        }
+    }
+    if (x->offers & y->seeks)
+        ab = tagset_common(&x->att->offers, &y->att->seeks);
+    if (y->offers & x->seeks)
+        ba = tagset_common(&y->att->offers, &x->att->seeks);
+    out->shared_interests = shared;
+    out->a_offers_b_seeks = ab;
+    out->b_offers_a_seeks = ba;
+    out->interests = m->w.interests * sum;
+    out->business = m->w.business * (double)(ab + ba);
+    colleagues = x->company != ATT_NO_COMPANY && x->company == y->company;
+    out->same_company = colleagues ? m->w.same_company : 0.0;
+    out->total = out->interests + out->business + out->same_company;
+}
+
+double aff_score(const struct aff_model *m, uint32_t a, uint32_t b)
+{
+    struct aff_parts parts;
+
+    aff_compute(m, a, b, &parts);
+    return parts.total;
+}
+
+void aff_explain(const struct aff_model *m, uint32_t a, uint32_t b,
+                 struct aff_parts *out)
+{
+    aff_compute(m, a, b, out);
+}
+
+/* ---- Table reasons ------------------------------------------------------
+ *
+ * A fact is either "X offers T, which Y (and Z) seek(s)" or "X and Y: T".
+ * Business facts come first because fit is what organisers ask about; the
+ * interest facts follow, strongest first, where strength is the weight of
+ * the tag times the number of pairs sharing it.  Colleagues never make a
+ * fact: they need no introduction.
+ */
+
+struct aff_fact {
+    bool business;
+    double strength;
+    size_t order;    /* generation order: a deterministic tie-break */
+    uint32_t tag;
+    size_t offerer;  /* business: position in members */
+    size_t *people;  /* positions in members: seekers or holders */
+    size_t n_people;
+};
+
+struct aff_writer {
+    char *buf;
+    size_t cap;
+    size_t len;
+    bool full;
+};
+
+/* Appends what fits, never splitting a UTF-8 sequence. */
+static void aff_put(struct aff_writer *wr, const char *s, size_t n)
+{
+    size_t room, k;
+
+    if (wr->full)
+        return;
+    room = wr->cap - 1 - wr->len;
+    k = n;
+    if (k > room) {
+        k = room;
+        while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
+            k--;
+        wr->full = true;
+    }
+    memcpy(wr->buf + wr->len, s, k);
+    wr->len += k;
+    wr->buf[wr->len] = '\0';
+}
+
+static void aff_puts(struct aff_writer *wr, const char *s)
+{
+    aff_put(wr, s, strlen(s));
+}
+
+/* Length of the first word of `name`: the given name.  A first word
+ * ending in '.' is a title ("Dr.", "Prof.") and "which Dr. seeks" helps
+ * nobody, so such names are printed whole. */
+static size_t aff_given_len(const char *name)
+{
+    const uint8_t *s = (const uint8_t *)name, *p = s;
+
+    while (*p != '\0') {
+        ucs4_t uc;
+        int n = u8_strmbtouc(&uc, p);
+
+        if (n <= 0 || uc_is_property_white_space(uc))
+            break;
+        p += n;
+    }
+    if (p > s && p[-1] == '.')
+        return strlen(name);
+    return (size_t)(p - s);
+}
+
+struct aff_reason {
+    const struct aff_model *m;
+    const uint32_t *members;
+    size_t n;
+    size_t *given_len; /* how much of each name to print */
+    size_t *people;    /* free space for the facts' people lists */
+    struct aff_writer wr;
+};
+
+static void aff_put_person(struct aff_reason *rs, size_t pos)
+{
+    const struct attendee *a = aff_att(rs->m, rs->members[pos]);
+
+    aff_put(&rs->wr, a->name, rs->given_len[pos]);
+}
+
+/* "A", "A and B", "A, B and C". */
+static void aff_put_people(struct aff_reason *rs, const size_t *people,
+                           size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (i > 0)
+            aff_puts(&rs->wr, i + 1 == n ? " and " : ", ");
+        aff_put_person(rs, people[i]);
+    }
+}
+
+/* Decides, per member, between the given name and the full name: the
+ * full name only when someone else at the table has the same given name. */
+static void aff_pick_names(struct aff_reason *rs)
+{
+    size_t i, j;
+
+    for (i = 0; i < rs->n; i++) {
+        const char *a = aff_att(rs->m, rs->members[i])->name;
+        size_t la = aff_given_len(a);
+
+        rs->given_len[i] = la;
+        for (j = 0; j < rs->n; j++) {
+            const char *b = aff_att(rs->m, rs->members[j])->name;
+
+            if (j != i && aff_given_len(b) == la && memcmp(a, b, la) == 0) {
+                rs->given_len[i] = strlen(a);
+                break;
+            }
+        }
+    }
+}
+
+static int aff_fact_cmp(const void *pa, const void *pb)
+{
+    const struct aff_fact *a = pa, *b = pb;
+
+    if (a->business != b->business)
+        return a->business ? -1 : 1;
+    if (a->strength != b->strength)
+        return a->strength > b->strength ? -1 : 1;
+    return (a->order > b->order) - (a->order < b->order);
+}
+
+/* Adds the business facts: one per (offerer, offered tag) with the
+ * members who seek it. */
+static size_t aff_business_facts(struct aff_reason *rs, struct aff_fact *f,
+                                 size_t nf)
+{
+    const struct aff_model *m = rs->m;
+    size_t i, j;
+    uint32_t k;
+
+    for (i = 0; i < rs->n; i++) {
+        const struct attendee *x = aff_att(m, rs->members[i]);
+
+        for (k = 0; k < x->offers.n; k++) {
+            uint32_t tag = x->offers.ids[k];
+            struct aff_fact *fact = &f[nf];
+
+            fact->people = rs->people;
+            fact->n_people = 0;
+            for (j = 0; j < rs->n; j++) {
+                const struct attendee *y = aff_att(m, rs->members[j]);
+
+                if (j != i && !aff_colleagues(x, y) &&
+                    tagset_has(&y->seeks, tag))
+                    fact->people[fact->n_people++] = j;
+            }
+            if (fact->n_people == 0)
+                continue;
+            fact->business = true;
+            fact->strength = m->w.business * (double)fact->n_people;
+            fact->order = nf;
+            fact->tag = tag;
+            fact->offerer = i;
+            rs->people += fact->n_people;
+            nf++;
+        }
+    }
+    return nf;
+}
+
+/* Adds the interest facts: one per interest held by two or more members,
+ * unless all of them work for one company. */
+static size_t aff_interest_facts(struct aff_reason *rs, struct aff_fact *f,
+                                 size_t nf)
+{
+    const struct aff_model *m = rs->m;
+    size_t i, j;
+    uint32_t k;
+
+    for (i = 0; i < rs->n; i++) {
+        const struct attendee *x = aff_att(m, rs->members[i]);
+
+        for (k = 0; k < x->interests.n; k++) {
+            uint32_t tag = x->interests.ids[k];
+            struct aff_fact *fact = &f[nf];
+            bool seen = false, mixed = false;
+            double pairs;
+
+            /* Each tag once: its first holder produces the fact. */
+            for (j = 0; j < i && !seen; j++)
+                seen = tagset_has(&aff_att(m, rs->members[j])->interests,
+                                  tag);
+            if (seen)
+                continue;
+            fact->people = rs->people;
+            fact->n_people = 0;
+            for (j = i; j < rs->n; j++) {
+                const struct attendee *y = aff_att(m, rs->members[j]);
+
+                if (tagset_has(&y->interests, tag)) {
+                    fact->people[fact->n_people++] = j;
+                    mixed = mixed || (j > i && !aff_colleagues(x, y));
+                }
+            }
+            if (fact->n_people < 2 || !mixed)
+                continue;
+            pairs = (double)fact->n_people * (double)(fact->n_people - 1) / 2;
+            fact->business = false;
+            fact->strength = m->w.interests * aff_rarity(m, tag) * pairs;
+            fact->order = nf;
+            fact->tag = tag;
+            fact->offerer = 0;
+            rs->people += fact->n_people;
+            nf++;
+        }
+    }
+    return nf;
+}
+
+static bool aff_same_people(const struct aff_fact *a, const struct aff_fact *b)
+{
+    return a->n_people == b->n_people &&
+           memcmp(a->people, b->people, a->n_people * sizeof(*a->people)) == 0;
+}
+
+static void aff_put_fact(struct aff_reason *rs, const struct aff_fact *f,
+                         const uint32_t *more_tags, size_t n_more)
+{
+    const struct vocab *v = roster_vocab(rs->m->r);
+    size_t i;
+
+    if (f->business) {
+        aff_put_person(rs, f->offerer);
+        aff_puts(&rs->wr, " offers ");
+        aff_puts(&rs->wr, vocab_display(v, f->tag));
+        aff_puts(&rs->wr, ", which ");
+        aff_put_people(rs, f->people, f->n_people);
+        aff_puts(&rs->wr, f->n_people == 1 ? " seeks" : " seek");
+        return;
+    }
+    aff_put_people(rs, f->people, f->n_people);
+    aff_puts(&rs->wr, ": ");
+    aff_puts(&rs->wr, vocab_display(v, f->tag));
+    for (i = 0; i < n_more; i++) {
+        aff_puts(&rs->wr, ", ");
+        aff_puts(&rs->wr, vocab_display(v, more_tags[i]));
+    }
+}
+
+/* Writes the chosen facts; interest facts naming the same group share one
+ * entry ("Clara and Dora: Segeln, Jazz") instead of using another slot. */
+static void aff_put_facts(struct aff_reason *rs, struct aff_fact *f,
+                          size_t nf)
+{
+    size_t chosen[AFF_REASON_FACTS_MAX];
+    uint32_t more[AFF_REASON_FACTS_MAX][AFF_REASON_TAGS_MAX - 1];
+    size_t n_more[AFF_REASON_FACTS_MAX] = {0};
+    size_t n_chosen = 0, i, c;
+
+    for (i = 0; i < nf; i++) {
+        bool merged = false;
+
+        for (c = 0; c < n_chosen && !f[i].business && !merged; c++) {
+            struct aff_fact *g = &f[chosen[c]];
+
+            if (!g->business && aff_same_people(g, &f[i])) {
+                if (n_more[c] < AFF_REASON_TAGS_MAX - 1)
+                    more[c][n_more[c]++] = f[i].tag;
+                merged = true;
+            }
+        }
+        if (!merged && n_chosen < AFF_REASON_FACTS_MAX)
+            chosen[n_chosen++] = i;
+    }
+    for (c = 0; c < n_chosen; c++) {
+        if (c > 0)
+            aff_puts(&rs->wr, AFF_REASON_SEP);
+        aff_put_fact(rs, &f[chosen[c]], more[c], n_more[c]);
+    }
+}
+
+size_t aff_table_reason(const struct aff_model *m, const uint32_t *members,
+                        size_t n, char *buf, size_t cap)
+{
+    struct aff_reason rs = {.m = m, .members = members, .n = n,
+                            .wr = {.buf = buf, .cap = cap}};
+    struct aff_fact *facts = NULL;
+    size_t *people = NULL;
+    size_t max_facts = 0, nf = 0, i;
+
+    if (cap == 0)
+        return 0;
+    buf[0] = '\0';
+    if (n < 2)
+        return 0;
+    for (i = 0; i < n; i++) {
+        const struct attendee *x = aff_att(m, members[i]);
+
+        max_facts += (size_t)x->offers.n + x->interests.n;
+    }
+    if (max_facts == 0)
+        return 0;
+    /* Each fact names at most n people. */
+    if (max_facts > SIZE_MAX / sizeof(*people) / n)
+        goto out;
+    facts = malloc(max_facts * sizeof(*facts));
+    people = malloc(max_facts * n * sizeof(*people));
+    rs.given_len = malloc(n * sizeof(*rs.given_len));
+    if (facts == NULL || people == NULL || rs.given_len == NULL)
+        goto out;
+    rs.people = people;
+    if (m->w.business > 0)
+        nf = aff_business_facts(&rs, facts, nf);
+    if (m->w.interests > 0)
+        nf = aff_interest_facts(&rs, facts, nf);
+    qsort(facts, nf, sizeof(*facts), aff_fact_cmp);
+    aff_pick_names(&rs);
+    aff_put_facts(&rs, facts, nf);
+out:
+    free(facts);
+    free(people);
+    free(rs.given_len);
+    return rs.wr.len;
+}

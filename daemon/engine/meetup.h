@@ -1,0 +1,317 @@
+/* meetup.h -- the live state: events, their attendees and rounds, and the
+ * people and encounters shared by all events.
+ *
+ * A hub holds every event and a registry of people: the same attendee id
+ * in two events is the same person, and every pair seated together is
+ * recorded as an encounter, so the next event can count earlier meetings
+ * as "already met".
+ *
+ * Every mutation is two-phase so that a store can sit between the phases:
+ * meetup_prepare() validates a request and computes a self-contained change
+ * (for NextRound it runs the scheduler and records the seating) without
+ * touching the state; meetup_apply() applies a change and fails only for
+ * lack of memory.  Applying the same changes in the same order to an empty
+ * hub rebuilds the same state, without running the scheduler again.
+ *
+ * The engine reads no clock: times come in with the requests.  Strings
+ * returned by the query functions are borrowed from the hub and stay
+ * valid until the next meetup_apply() or meetup_free().
+ */
+#ifndef MINGLE_MEETUP_H
+#define MINGLE_MEETUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "affinity.h"
+#include "roster.h"
+
+#define MEETUP_NAME_MAX_BYTES 256      /* event names */
+#define MEETUP_TABLE_SIZE_MAX 1000
+#define MEETUP_ROUNDS_MAX 1000         /* planned, and assigned per event */
+#define MEETUP_EVENTS_MAX 100000
+#define MEETUP_PLAN_TIME_LIMIT_MS 60   /* live planning budget per NextRound */
+#define MEETUP_PLAN_EFFORT 0.25        /* sched_params.effort for live plans */
+#define MEETUP_WHY_MAX_BYTES 512       /* a table's reason, NUL included */
+
+/* How far back encounters from earlier events count as already met. */
+enum meetup_scope_kind {
+    MEETUP_SCOPE_ALL,         /* every earlier event */
+    MEETUP_SCOPE_NONE,        /* no earlier event */
+    MEETUP_SCOPE_LAST_EVENTS, /* the `last_events` events before this one */
+    MEETUP_SCOPE_SINCE,       /* earlier events created at or after since */
+};
+
+struct meetup_scope {
+    enum meetup_scope_kind kind;
+    uint32_t last_events;
+    int64_t since_unix;
+};
+
+/* The settings of an event.  `name` is borrowed in requests and owned by
+ * the change in changes. */
+struct meetup_event_def {
+    const char *name;
+    uint32_t table_size;     /* 2..MEETUP_TABLE_SIZE_MAX */
+    uint32_t rounds_planned; /* 1..MEETUP_ROUNDS_MAX */
+    struct aff_weights weights;
+    uint64_t seed;
+    struct meetup_scope history;
+    int64_t created_unix;
+};
+
+enum meetup_pair_kind {
+    MEETUP_PAIR_MET_BEFORE,
+    MEETUP_PAIR_AVOID,
+};
+
+struct meetup_pair {
+    const char *a;
+    const char *b;
+};
+
+enum meetup_op {
+    MEETUP_OP_EVENT_CREATE, /* event */
+    MEETUP_OP_EVENT_CLOSE,  /* event_id */
+    MEETUP_OP_UPSERT,       /* event_id, profiles */
+    MEETUP_OP_REMOVE,       /* event_id, ids[0] */
+    MEETUP_OP_CHECK_IN,     /* event_id, ids */
+    MEETUP_OP_CHECK_OUT,    /* event_id, ids */
+    MEETUP_OP_PAIRS_ADD,    /* event_id, pair_kind, pairs */
+    MEETUP_OP_NEXT_ROUND,   /* event_id, now_unix */
+    MEETUP_OP_FORGET,       /* ids[0]: a person, across all events */
+};
+
+/* A mutation as asked for; every pointer is borrowed. */
+struct meetup_request {
+    enum meetup_op op;
+    uint64_t event_id;
+    int64_t now_unix;
+    struct meetup_event_def event;
+    const struct att_profile *profiles;
+    size_t n_profiles;
+    const char *const *ids;
+    size_t n_ids;
+    enum meetup_pair_kind pair_kind;
+    const struct meetup_pair *pairs;
+    size_t n_pairs;
+};
+
+enum meetup_change_kind {
+    MEETUP_CH_EVENT_CREATE,
+    MEETUP_CH_EVENT_CLOSE,
+    MEETUP_CH_UPSERT,
+    MEETUP_CH_REMOVE,
+    MEETUP_CH_CHECK_IN,
+    MEETUP_CH_CHECK_OUT,
+    MEETUP_CH_PAIRS_ADD,
+    MEETUP_CH_ROUND,
+    MEETUP_CH_FORGET,
+};
+
+/* A seating, as frozen into the event.  people[] are roster indices of
+ * the event, table_of[i] the 0-based table of people[i]. */
+struct meetup_round_rec {
+    uint32_t round; /* 1-based */
+    int64_t at_unix;
+    uint32_t n;
+    uint32_t tables;
+    uint32_t *people;
+    uint32_t *table_of;
+    uint64_t repeat_pairs;       /* pairs at its tables that had met */
+    uint64_t repeat_lower_bound; /* of the plan it was taken from */
+};
+
+/* A validated mutation, self-contained and owning everything it points
+ * to: what a store serializes.  Fields unused by `kind` are zero.
+ * `count` is how many items the change affects (for acknowledgements). */
+struct meetup_change {
+    enum meetup_change_kind kind;
+    uint64_t event_id;          /* for EVENT_CREATE: the id assigned */
+    uint32_t count;
+    struct meetup_event_def event;        /* EVENT_CREATE */
+    struct att_profile *profiles;         /* UPSERT */
+    size_t n_profiles;
+    char **ids;                           /* REMOVE, CHECK_*, FORGET */
+    size_t n_ids;
+    enum meetup_pair_kind pair_kind;      /* PAIRS_ADD */
+    struct meetup_pair *pairs;
+    size_t n_pairs;
+    struct meetup_round_rec round;        /* ROUND */
+    uint64_t plan_token; /* ROUND: the cached plan it came from, or 0 */
+    void *arena;         /* owns the strings and arrays above */
+};
+
+struct meetup;
+
+/* Returns an empty hub, or NULL on ENOMEM. */
+struct meetup *meetup_new(void);
+
+/* Frees the hub and everything in it; NULL is a no-op. */
+void meetup_free(struct meetup *hub);
+
+/* Validates `req` against the current state and computes the change it
+ * makes, stored in *out (free with meetup_change_free).  The state stays
+ * as it was (only caches may fill: affinity models, the look-ahead
+ * plan that later NextRounds reuse while nothing changes).  Returns 0;
+ * -EINVAL for a malformed request; -ENOENT for an unknown event, attendee
+ * or person; -EPERM when the state forbids it (event closed, fewer than 2
+ * present, round or event limit, an id forgotten in this event); -ENOMEM.
+ * On failure meetup_error() describes why. */
+int meetup_prepare(struct meetup *hub, const struct meetup_request *req,
+                   struct meetup_change **out);
+
+/* Applies a change made by meetup_prepare() on this state, or replayed in
+ * the same order onto a hub rebuilt the same way.  Returns 0, or -ENOMEM
+ * (the change is then partly applied: treat the hub as lost), or -EINVAL
+ * for a change that does not fit the state (a replay out of order). */
+int meetup_apply(struct meetup *hub, const struct meetup_change *ch);
+
+/* Frees a change; NULL is a no-op. */
+void meetup_change_free(struct meetup_change *ch);
+
+/* The reason the last meetup_prepare() failed; owned by the hub. */
+const char *meetup_error(const struct meetup *hub);
+
+/* ---- queries ---- */
+
+struct meetup_event_info {
+    uint64_t event_id;
+    struct meetup_event_def def; /* name borrowed */
+    uint32_t rounds_done;
+    bool closed;
+    uint32_t attendees; /* live ones */
+    uint32_t present;
+};
+
+/* Fills *out for one event.  Returns 0 or -ENOENT. */
+int meetup_event_info(const struct meetup *hub, uint64_t event_id,
+                      struct meetup_event_info *out);
+
+/* Number of events, and the i-th in creation order (i < count). */
+size_t meetup_event_count(const struct meetup *hub);
+void meetup_event_info_at(const struct meetup *hub, size_t i,
+                          struct meetup_event_info *out);
+
+struct meetup_table_view {
+    uint32_t n;
+    const char **ids;   /* borrowed; forgotten people show as a token */
+    const char **names;
+    double score;       /* sum of aff_score over the table's pairs */
+    char *why;          /* owned by the schedule */
+};
+
+struct meetup_round_view {
+    uint32_t round;     /* 1-based */
+    uint32_t attendees;
+    uint32_t n_tables;
+    struct meetup_table_view *tables;
+    uint64_t repeat_pairs;
+    uint64_t repeat_lower_bound;
+    double affinity_total;
+};
+
+struct meetup_schedule {
+    uint64_t event_id;
+    const char *name;
+    uint32_t n_rounds;
+    struct meetup_round_view *rounds;
+    uint32_t attendees;          /* distinct people seated */
+    uint64_t repeat_pairs;       /* over all rounds */
+    uint64_t repeat_lower_bound; /* reported with the latest round */
+    double affinity_total;
+    double min_attendee_affinity; /* over those seated */
+    void *arena;
+};
+
+/* Builds the rounds `first_round`.. (1-based; 1 for all) of an event with
+ * scores and reasons under the current profiles; the event-wide summary
+ * fields are filled only when first_round is 1 (they cost a pass over
+ * every round).  Stores a new schedule in *out (free with
+ * meetup_schedule_free).  Returns 0, -ENOENT, -ENOMEM. */
+int meetup_schedule_get(struct meetup *hub, uint64_t event_id,
+                        uint32_t first_round, struct meetup_schedule **out);
+
+/* Frees a schedule; NULL is a no-op. */
+void meetup_schedule_free(struct meetup_schedule *s);
+
+struct meetup_explain {
+    struct aff_parts parts;
+    const char **shared_interests; /* display spellings, borrowed */
+    size_t n_shared_interests;
+    const char **a_offers_b_seeks;
+    size_t n_a_offers_b_seeks;
+    const char **b_offers_a_seeks;
+    size_t n_b_offers_a_seeks;
+    bool met_before; /* a met_before pair, or met at an earlier event */
+    bool avoid;
+    uint32_t times_met; /* rounds of this event they shared */
+    char why[MEETUP_WHY_MAX_BYTES];
+    void *arena;
+};
+
+/* Explains the affinity of attendees `a` and `b` of an event.  Stores a
+ * new explanation in *out (free with meetup_explain_free).  Returns 0,
+ * -ENOENT (event or attendee), -EINVAL (a == b), -ENOMEM. */
+int meetup_explain_get(struct meetup *hub, uint64_t event_id, const char *a,
+                       const char *b, struct meetup_explain **out);
+
+/* Frees an explanation; NULL is a no-op. */
+void meetup_explain_free(struct meetup_explain *e);
+
+struct meetup_stats {
+    uint32_t events;
+    uint32_t attendees;
+    uint32_t present;
+    uint32_t rounds_done;
+    uint64_t repeat_pairs;
+    double affinity_total;
+    uint64_t encounters;
+};
+
+/* Figures for one event, or summed over all events when event_id is 0.
+ * Returns 0, -ENOENT, -ENOMEM. */
+int meetup_stats_get(struct meetup *hub, uint64_t event_id,
+                     struct meetup_stats *out);
+
+/* An event's attendees in event-file terms: live profiles (tag lists in
+ * display spelling), pairs between live attendees, and who is present. */
+struct meetup_attendee_list {
+    struct att_profile *profiles;
+    size_t n_profiles;
+    struct meetup_pair *met_before;
+    size_t n_met_before;
+    struct meetup_pair *avoid;
+    size_t n_avoid;
+    const char **present;
+    size_t n_present;
+    void *arena;
+};
+
+/* Stores a new list in *out (free with meetup_attendee_list_free).
+ * Returns 0, -ENOENT, -ENOMEM. */
+int meetup_attendees_get(const struct meetup *hub, uint64_t event_id,
+                         struct meetup_attendee_list **out);
+
+/* Frees a list; NULL is a no-op. */
+void meetup_attendee_list_free(struct meetup_attendee_list *l);
+
+struct meetup_encounter {
+    uint64_t seq; /* 1-based, increasing */
+    const char *a; /* person ids, or tokens for forgotten people */
+    const char *b;
+    uint64_t event_id;
+    uint32_t round;
+    int64_t at_unix;
+};
+
+/* Copies up to `cap` encounters with seq > `after` into out[] and returns
+ * how many; *more says whether later ones remain. */
+size_t meetup_history(const struct meetup *hub, uint64_t after,
+                      struct meetup_encounter *out, size_t cap, bool *more);
+
+/* Total encounters recorded. */
+uint64_t meetup_encounter_count(const struct meetup *hub);
+
+#endif

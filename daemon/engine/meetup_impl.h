@@ -1,0 +1,143 @@
+/* meetup_impl.h -- what the meetup_*.c files share; not a public API.
+ *
+ * meetup.c holds the hub and the simple mutations, meetup_people.c the
+ * person registry, meetup_round.c planning and freezing rounds,
+ * meetup_query.c the read side.
+ */
+#ifndef MINGLE_MEETUP_IMPL_H
+#define MINGLE_MEETUP_IMPL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "affinity.h"
+#include "meetup.h"
+#include "pairset.h"
+#include "roster.h"
+#include "sched.h"
+
+#define MU_NO_INDEX UINT32_MAX
+#define MU_PLAN_ROUNDS_MAX 32 /* look-ahead of a live plan */
+
+struct mu_person {
+    char *id;       /* the attendee id, or a token once forgotten */
+    bool forgotten;
+};
+
+/* Person numbers instead of ids: 24 bytes a meeting, a million in 24 MiB. */
+struct mu_encounter {
+    uint32_t a;
+    uint32_t b;
+    uint32_t event; /* event index */
+    uint32_t round;
+    int64_t at_unix;
+};
+
+/* The look-ahead plan of an event.  Valid while the event's generation
+ * and the count of other events' encounters are what they were. */
+struct mu_plan {
+    struct sched_result *res;  /* NULL: no plan */
+    uint32_t *people;          /* res rows: roster indices */
+    uint32_t base;             /* rounds done when planned */
+    uint64_t gen;
+    uint64_t hist;
+    uint64_t token;
+};
+
+struct mu_event {
+    uint64_t id;
+    struct meetup_event_def def; /* name owned */
+    bool closed;
+    struct roster *roster;
+    struct pairset *met_before;
+    struct pairset *avoid;
+    uint32_t cap;          /* of present[] and person_of[] */
+    uint8_t *present;      /* by roster index */
+    uint32_t *person_of;   /* by roster index */
+    uint32_t n_present;
+    struct meetup_round_rec *rounds;
+    uint32_t n_rounds;
+    uint32_t rounds_cap;
+    uint64_t own_encounters;
+    uint64_t gen;          /* bumped by presence, profile and pair changes */
+    struct aff_model *aff; /* NULL when stale */
+    struct mu_plan plan;
+    /* Who counts as already met, kept up to date incrementally: own
+     * rounds below met_rounds and hub encounters below met_enc are in.
+     * NULL when stale (new attendees may bring history of their own). */
+    struct pairset *met;
+    uint32_t met_rounds;
+    uint64_t met_enc;
+};
+
+struct meetup {
+    struct mu_event **events; /* index = id - 1 */
+    size_t n_events;
+    size_t events_cap;
+    struct mu_person *persons;
+    uint32_t n_persons;
+    uint32_t persons_cap;
+    uint32_t *pmap;           /* id -> person + 1; 0 empty, MU_PMAP_GONE */
+    size_t pmap_mask;
+    size_t pmap_used;         /* live and gone slots */
+    struct mu_encounter *enc; /* seq = index + 1 */
+    uint64_t n_enc;
+    uint64_t enc_cap;
+    uint64_t next_token;
+    char err[256];
+};
+
+/* Arena: chunks freed at once; allocations are zeroed. */
+void *mu_alloc(void **arena, size_t size);
+char *mu_strdup(void **arena, const char *s);
+void mu_arena_free(void *arena);
+
+/* printf into hub->err; returns `ret` for tail calls. */
+int mu_fail(struct meetup *hub, int ret, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+struct mu_event *mu_event_find(const struct meetup *hub, uint64_t id);
+
+/* The event's affinity model, built on demand; NULL on ENOMEM. */
+const struct aff_model *mu_event_model(struct mu_event *ev);
+
+/* Drops the cached model, plan and met set after a change of the event's
+ * people. */
+void mu_event_touch(struct mu_event *ev);
+void mu_plan_clear(struct mu_plan *plan);
+
+/* meetup_people.c: person number of an attendee id, or MU_NO_INDEX. */
+uint32_t mu_person_find(const struct meetup *hub, const char *id);
+
+/* The person number for `id`, registering a new person when unknown.
+ * Returns 0 or -ENOMEM. */
+int mu_person_get(struct meetup *hub, const char *id, uint32_t *out);
+
+/* Renames the person to a token and frees their id for someone new.
+ * Returns 0 or -ENOMEM (nothing changed). */
+int mu_person_forget(struct meetup *hub, uint32_t person);
+
+/* The id and name shown for a seat: a token for forgotten people. */
+const char *mu_seat_id(const struct meetup *hub, const struct mu_event *ev,
+                       uint32_t idx);
+const char *mu_seat_name(const struct meetup *hub, const struct mu_event *ev,
+                         uint32_t idx);
+
+/* Groups a round by table: members[] (roster indices) with table t at
+ * members[start[t]..start[t+1]).  Both malloc'ed; -ENOMEM. */
+int mu_round_groups(const struct meetup_round_rec *r, uint32_t **members,
+                    uint32_t **start);
+
+/* Whether the encounter's event counts as history for event index `e`. */
+bool mu_in_scope(const struct meetup *hub, const struct mu_event *ev,
+                 uint32_t enc_event);
+
+/* meetup_round.c */
+void mu_event_met_clear(struct mu_event *ev);
+int mu_prepare_round(struct meetup *hub, struct mu_event *ev, int64_t now,
+                     struct meetup_change *ch);
+int mu_apply_round(struct meetup *hub, struct mu_event *ev,
+                   const struct meetup_change *ch);
+
+#endif

@@ -1,0 +1,355 @@
+/* meetup_round.c -- NextRound: planning ahead, freezing one round.
+ *
+ * A plan covers the remaining planned rounds so that later rounds can stay
+ * repeat-free; only its first round is frozen.  While nothing changes
+ * (presence, profiles, pairs, other events' encounters) the next round is
+ * the plan's next one, which is fast and keeps the plan's promise; any
+ * change throws the plan away and the future is planned anew.
+ */
+#include "meetup_impl.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int mu_round_groups(const struct meetup_round_rec *r, uint32_t **members,
+                    uint32_t **start)
+{
+    uint32_t *m = malloc((r->n ? r->n : 1) * sizeof(*m));
+    uint32_t *s = calloc((size_t)r->tables + 2, sizeof(*s));
+    uint32_t i, t;
+
+    if (m == NULL || s == NULL) {
+        free(m);
+        free(s);
+        return -ENOMEM;
+    }
+    for (i = 0; i < r->n; i++)
+        s[r->table_of[i] + 2]++;
+    for (t = 0; t < r->tables; t++)
+        s[t + 2] += s[t + 1];
+    /* s[t + 1] is now the start of table t: fill, shifting it to s[t]. */
+    for (i = 0; i < r->n; i++)
+        m[s[r->table_of[i] + 1]++] = r->people[i];
+    *members = m;
+    *start = s;
+    return 0;
+}
+
+static int mu_add_round_pairs(struct pairset *set,
+                              const struct meetup_round_rec *r)
+{
+    uint32_t *m, *s, t, i, j;
+    int ret = mu_round_groups(r, &m, &s);
+
+    if (ret < 0)
+        return ret;
+    for (t = 0; t < r->tables && ret == 0; t++) {
+        for (i = s[t]; i < s[t + 1] && ret == 0; i++) {
+            for (j = i + 1; j < s[t + 1] && ret == 0; j++)
+                ret = pairset_add(set, m[i], m[j]);
+        }
+    }
+    free(m);
+    free(s);
+    return ret;
+}
+
+static int mu_count_repeats(const struct pairset *met,
+                            const struct meetup_round_rec *r, uint64_t *out)
+{
+    uint32_t *m, *s, t, i, j;
+    uint64_t n = 0;
+    int ret = mu_round_groups(r, &m, &s);
+
+    if (ret < 0)
+        return ret;
+    for (t = 0; t < r->tables; t++) {
+        for (i = s[t]; i < s[t + 1]; i++) {
+            for (j = i + 1; j < s[t + 1]; j++)
+                n += pairset_has(met, m[i], m[j]) != 0;
+        }
+    }
+    free(m);
+    free(s);
+    *out = n;
+    return 0;
+}
+
+void mu_event_met_clear(struct mu_event *ev)
+{
+    pairset_free(ev->met);
+    ev->met = NULL;
+    ev->met_rounds = 0;
+    ev->met_enc = 0;
+}
+
+/* Adds hub encounters [from, hub->n_enc) of earlier events in scope.  A
+ * full scan maps persons through an array; a short incremental one looks
+ * each person up by id. */
+static int mu_met_add_history(const struct meetup *hub,
+                              const struct mu_event *ev, uint64_t from)
+{
+    uint32_t *idx_of = NULL, i;
+    bool full = from == 0;
+    uint64_t k;
+    int ret = -ENOMEM;
+
+    if (ev->def.history.kind == MEETUP_SCOPE_NONE || from >= hub->n_enc)
+        return 0;
+    if (full) {
+        idx_of = malloc(((size_t)hub->n_persons + 1) * sizeof(*idx_of));
+        if (idx_of == NULL)
+            goto out;
+        memset(idx_of, 0xff, ((size_t)hub->n_persons + 1) * sizeof(*idx_of));
+        for (i = 0; i < roster_count(ev->roster); i++)
+            idx_of[ev->person_of[i]] = i;
+    }
+    for (k = from; k < hub->n_enc; k++) {
+        const struct mu_encounter *e = &hub->enc[k];
+        uint32_t a, b;
+
+        if (!mu_in_scope(hub, ev, e->event))
+            continue;
+        if (full) {
+            a = idx_of[e->a];
+            b = idx_of[e->b];
+            if (a == MU_NO_INDEX || b == MU_NO_INDEX)
+                continue;
+        } else if (roster_find(ev->roster, hub->persons[e->a].id, &a) < 0 ||
+                   roster_find(ev->roster, hub->persons[e->b].id, &b) < 0 ||
+                   ev->person_of[a] != e->a || ev->person_of[b] != e->b) {
+            continue;
+        }
+        if (pairset_add(ev->met, a, b) < 0)
+            goto out;
+    }
+    ret = 0;
+out:
+    free(idx_of);
+    return ret;
+}
+
+/* Brings the event's met set up to date: met_before, its own earlier
+ * rounds, and encounters at earlier events in its history scope.  Only
+ * what happened since the last call is added. */
+static int mu_event_met(const struct meetup *hub, struct mu_event *ev)
+{
+    size_t cursor = 0;
+    uint32_t a, b;
+    int ret;
+
+    if (ev->met == NULL) {
+        ev->met = pairset_new();
+        if (ev->met == NULL)
+            return -ENOMEM;
+        while (pairset_next(ev->met_before, &cursor, &a, &b)) {
+            if (pairset_add(ev->met, a, b) < 0)
+                goto fail;
+        }
+    }
+    for (; ev->met_rounds < ev->n_rounds; ev->met_rounds++) {
+        if (mu_add_round_pairs(ev->met, &ev->rounds[ev->met_rounds]) < 0)
+            goto fail;
+    }
+    ret = mu_met_add_history(hub, ev, ev->met_enc);
+    if (ret < 0)
+        goto fail;
+    ev->met_enc = hub->n_enc;
+    return 0;
+fail:
+    mu_event_met_clear(ev);
+    return -ENOMEM;
+}
+
+static uint64_t mu_hist_key(const struct meetup *hub,
+                            const struct mu_event *ev)
+{
+    return hub->n_enc - ev->own_encounters;
+}
+
+static bool mu_plan_usable(const struct meetup *hub, const struct mu_event *ev)
+{
+    const struct mu_plan *p = &ev->plan;
+
+    return p->res != NULL && p->gen == ev->gen &&
+           p->hist == mu_hist_key(hub, ev) && ev->n_rounds >= p->base &&
+           ev->n_rounds - p->base < p->res->rounds;
+}
+
+static int mu_replan(struct meetup *hub, struct mu_event *ev)
+{
+    struct mu_plan *plan = &ev->plan;
+    struct sched_input in = {0};
+    struct sched_params sp = {0};
+    uint32_t i, n = 0, count = roster_count(ev->roster);
+    uint32_t left = ev->def.rounds_planned > ev->n_rounds
+                        ? ev->def.rounds_planned - ev->n_rounds : 1;
+    int ret;
+
+    mu_plan_clear(plan);
+    in.aff = mu_event_model(ev);
+    if (in.aff == NULL)
+        return -ENOMEM;
+    plan->people = malloc((size_t)ev->n_present * sizeof(*plan->people));
+    if (plan->people == NULL)
+        return -ENOMEM;
+    for (i = 0; i < count; i++) {
+        if (ev->present[i])
+            plan->people[n++] = i;
+    }
+    in.people = plan->people;
+    in.n = n;
+    in.met = ev->met;
+    in.avoid = ev->avoid;
+    sp.table_size = ev->def.table_size;
+    sp.rounds = left < MU_PLAN_ROUNDS_MAX ? left : MU_PLAN_ROUNDS_MAX;
+    /* A different stream per round, yet the same one for the same state. */
+    sp.seed = ev->def.seed ^ ((uint64_t)ev->n_rounds * 0x9e3779b97f4a7c15u);
+    sp.time_limit_ms = MEETUP_PLAN_TIME_LIMIT_MS;
+    sp.effort = MEETUP_PLAN_EFFORT;
+    ret = sched_solve(&in, &sp, &plan->res);
+    if (ret < 0)
+        goto out;
+    plan->base = ev->n_rounds;
+    plan->gen = ev->gen;
+    plan->hist = mu_hist_key(hub, ev);
+    plan->token = ++hub->next_token;
+out:
+    if (ret < 0)
+        mu_plan_clear(plan);
+    return ret;
+}
+
+int mu_prepare_round(struct meetup *hub, struct mu_event *ev, int64_t now,
+                     struct meetup_change *ch)
+{
+    struct meetup_round_rec *r = &ch->round;
+    const struct sched_result *res;
+    uint32_t j;
+    int ret;
+
+    if (ev->n_present < 2)
+        return mu_fail(hub, -EPERM, "fewer than 2 attendees checked in");
+    if (ev->n_rounds >= MEETUP_ROUNDS_MAX)
+        return mu_fail(hub, -EPERM, "round limit of %d reached",
+                       MEETUP_ROUNDS_MAX);
+    if (mu_event_met(hub, ev) < 0)
+        return -ENOMEM;
+    if (!mu_plan_usable(hub, ev)) {
+        ret = mu_replan(hub, ev);
+        if (ret == -EINVAL)
+            return mu_fail(hub, ret, "the scheduler rejected the event");
+        if (ret < 0)
+            return ret;
+    }
+    res = ev->plan.res;
+    j = ev->n_rounds - ev->plan.base;
+    r->round = ev->n_rounds + 1;
+    r->at_unix = now;
+    r->n = res->n;
+    r->tables = res->tables;
+    r->people = malloc((size_t)res->n * sizeof(*r->people));
+    r->table_of = malloc((size_t)res->n * sizeof(*r->table_of));
+    if (r->people == NULL || r->table_of == NULL)
+        return -ENOMEM;
+    memcpy(r->people, ev->plan.people, (size_t)res->n * sizeof(*r->people));
+    memcpy(r->table_of, res->table_of + (size_t)j * res->n,
+           (size_t)res->n * sizeof(*r->table_of));
+    r->repeat_lower_bound = res->repeat_lower_bound;
+    ch->plan_token = ev->plan.token;
+    return mu_count_repeats(ev->met, r, &r->repeat_pairs);
+}
+
+static int mu_add_encounters(struct meetup *hub, struct mu_event *ev,
+                             const struct meetup_round_rec *r)
+{
+    uint32_t *m, *s, t, i, j;
+    uint64_t need = 0;
+    int ret = mu_round_groups(r, &m, &s);
+
+    if (ret < 0)
+        return ret;
+    for (t = 0; t < r->tables; t++) {
+        uint64_t k = s[t + 1] - s[t];
+
+        need += k * (k ? k - 1 : 0) / 2;
+    }
+    if (hub->n_enc + need > hub->enc_cap) {
+        uint64_t cap = hub->enc_cap ? hub->enc_cap : 1024;
+        struct mu_encounter *ne;
+
+        while (cap < hub->n_enc + need)
+            cap *= 2;
+        ne = realloc(hub->enc, cap * sizeof(*ne));
+        if (ne == NULL) {
+            ret = -ENOMEM;
+            goto out;
+        }
+        hub->enc = ne;
+        hub->enc_cap = cap;
+    }
+    for (t = 0; t < r->tables; t++) {
+        for (i = s[t]; i < s[t + 1]; i++) {
+            for (j = i + 1; j < s[t + 1]; j++) {
+                struct mu_encounter *e = &hub->enc[hub->n_enc++];
+
+                e->a = ev->person_of[m[i]];
+                e->b = ev->person_of[m[j]];
+                e->event = (uint32_t)(ev->id - 1);
+                e->round = r->round;
+                e->at_unix = r->at_unix;
+            }
+        }
+    }
+    ev->own_encounters += need;
+out:
+    free(m);
+    free(s);
+    return ret;
+}
+
+int mu_apply_round(struct meetup *hub, struct mu_event *ev,
+                   const struct meetup_change *ch)
+{
+    const struct meetup_round_rec *src = &ch->round;
+    struct meetup_round_rec *dst;
+    uint32_t i, count = roster_count(ev->roster);
+    int ret;
+
+    if (src->round != ev->n_rounds + 1 || src->n == 0 || src->tables == 0)
+        return -EINVAL;
+    for (i = 0; i < src->n; i++) {
+        if (src->people[i] >= count || src->table_of[i] >= src->tables)
+            return -EINVAL;
+    }
+    if (ev->n_rounds == ev->rounds_cap) {
+        uint32_t cap = ev->rounds_cap ? ev->rounds_cap * 2 : 8;
+        struct meetup_round_rec *nr = realloc(ev->rounds, cap * sizeof(*nr));
+
+        if (nr == NULL)
+            return -ENOMEM;
+        ev->rounds = nr;
+        ev->rounds_cap = cap;
+    }
+    dst = &ev->rounds[ev->n_rounds];
+    *dst = *src;
+    dst->people = malloc((size_t)src->n * sizeof(*dst->people));
+    dst->table_of = malloc((size_t)src->n * sizeof(*dst->table_of));
+    if (dst->people == NULL || dst->table_of == NULL) {
+        free(dst->people);
+        free(dst->table_of);
+        return -ENOMEM;
+    }
+    memcpy(dst->people, src->people, (size_t)src->n * sizeof(*dst->people));
+    memcpy(dst->table_of, src->table_of,
+           (size_t)src->n * sizeof(*dst->table_of));
+    ev->n_rounds++;
+    ret = mu_add_encounters(hub, ev, dst);
+    if (ret < 0)
+        return ret;
+    /* The plan stays only when this round is the one it proposed. */
+    if (ch->plan_token == 0 || ch->plan_token != ev->plan.token)
+        mu_plan_clear(&ev->plan);
+    return 0;
+}

@@ -1,0 +1,781 @@
+/* sched.c -- scheduler state, its exact bookkeeping, the lower bound and
+ * the public entry points.  The search phases live in sched_search.c.
+ *
+ * Costs are kept exact under every move rather than recomputed: a swap
+ * touches two tables of one round, i.e. 4 (k - 1) pairs, and for each of
+ * them only its meetings across rounds (one row compare) matter.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "design.h"
+#include "sched_int.h"
+
+/* ---- random numbers: xoshiro256** seeded through splitmix64 ---- */
+
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += UINT64_C(0x9e3779b97f4a7c15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+static void rng_seed(struct sch_rng *g, uint64_t seed)
+{
+    for (int i = 0; i < 4; i++)
+        g->s[i] = splitmix64(&seed);
+}
+
+static uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+uint64_t sch_rand(struct sch_rng *g)
+{
+    uint64_t *s = g->s;
+    uint64_t result = rotl(s[1] * 5, 7) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+}
+
+uint32_t sch_below(struct sch_rng *g, uint32_t bound)
+{
+    return (uint32_t)(((sch_rand(g) >> 32) * bound) >> 32);
+}
+
+double sch_unit(struct sch_rng *g)
+{
+    return (double)(sch_rand(g) >> 11) * 0x1.0p-53;
+}
+
+/* ---- budget and clock ---- */
+
+#define SCH_CHECK_EVERY 4096   /* evaluations between clock reads */
+#define SCH_PROGRESS_STEPS 100 /* progress reports per budget */
+
+static bool past(const struct timespec *deadline)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return now.tv_sec > deadline->tv_sec ||
+           (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec);
+}
+
+bool sch_tick(struct sch *s, uint64_t units)
+{
+    s->work += units;
+    if (s->work < s->next_check)
+        return s->stop;
+    s->next_check = s->work + SCH_CHECK_EVERY;
+    if (!s->stop && past(&s->deadline))
+        s->stop = true;
+    if (s->progress && s->work >= s->next_progress) {
+        s->next_progress = s->work + s->budget / SCH_PROGRESS_STEPS;
+        double done = s->budget ? (double)s->work / (double)s->budget : 1;
+        s->progress(s->progress_ctx, done < 1 ? done : 1);
+    }
+    return s->stop;
+}
+
+/* ---- pair queries ---- */
+
+double sch_aff(const struct sch *s, uint32_t a, uint32_t b)
+{
+    return aff_score(s->aff, s->pid[a], s->pid[b]);
+}
+
+bool sch_met(const struct sch *s, uint32_t a, uint32_t b)
+{
+    return (s->flags[a] & SCH_HAS_MET) && (s->flags[b] & SCH_HAS_MET) &&
+           pairset_has(s->met, s->pid[a], s->pid[b]);
+}
+
+bool sch_avoid(const struct sch *s, uint32_t a, uint32_t b)
+{
+    return (s->flags[a] & SCH_HAS_AVOID) && (s->flags[b] & SCH_HAS_AVOID) &&
+           pairset_has(s->avoid, s->pid[a], s->pid[b]);
+}
+
+uint32_t sch_together(const struct sch *s, uint32_t a, uint32_t b,
+                      uint32_t lim, uint32_t skip)
+{
+    const uint32_t *ra = s->tp + (size_t)a * s->R;
+    const uint32_t *rb = s->tp + (size_t)b * s->R;
+    uint32_t c = 0;
+    for (uint32_t r = 0; r < lim; r++)
+        c += ra[r] == rb[r];
+    if (skip < lim && ra[skip] == rb[skip])
+        c--;
+    return c;
+}
+
+int64_t sch_meet_cost(const struct sch *s, uint32_t a, uint32_t b,
+                      uint32_t r, uint32_t lim)
+{
+    if (sch_avoid(s, a, b))
+        return SCH_AVOID_COST;
+    if (sch_met(s, a, b))
+        return 1;
+    return sch_together(s, a, b, lim, r) > 0;
+}
+
+/* ---- conflict set and pair accounting ---- */
+
+static void cset_update(struct sch *s, size_t pos)
+{
+    bool in = s->cidx[pos] != UINT32_MAX;
+    if (s->bad[pos] && !in) {
+        s->cidx[pos] = s->ccount;
+        s->cset[s->ccount++] = (uint32_t)pos;
+    } else if (!s->bad[pos] && in) {
+        uint32_t i = s->cidx[pos], last = s->cset[--s->ccount];
+        s->cset[i] = last;
+        s->cidx[last] = i;
+        s->cidx[pos] = UINT32_MAX;
+    }
+}
+
+/* Adds (sign 1) or removes (sign -1) everything pair {a, b} contributes
+ * under the current seating: repeats, avoid violations and the bad counts
+ * of both people in each round they share. */
+static void pair_account(struct sch *s, uint32_t a, uint32_t b, int sign)
+{
+    uint32_t R = s->R;
+    uint32_t cnt = sch_together(s, a, b, R, R);
+    if (cnt == 0)
+        return;
+    bool av = sch_avoid(s, a, b);
+    int64_t m = sch_met(s, a, b);
+    s->repeats += sign * (m + cnt - 1);
+    if (av)
+        s->avoid_viol += sign * (int64_t)cnt;
+    if (!av && m + cnt < 2)
+        return;
+    const uint32_t *ra = s->tp + (size_t)a * R, *rb = s->tp + (size_t)b * R;
+    for (uint32_t r = 0; r < R; r++) {
+        if (ra[r] != rb[r])
+            continue;
+        size_t pa = (size_t)a * R + r, pb = (size_t)b * R + r;
+        s->bad[pa] += (uint32_t)sign;
+        s->bad[pb] += (uint32_t)sign;
+        cset_update(s, pa);
+        cset_update(s, pb);
+    }
+}
+
+void sch_rebuild(struct sch *s)
+{
+    uint32_t n = s->n, R = s->R, T = s->T;
+    for (uint32_t r = 0; r < R; r++) {
+        uint32_t *st = s->start + (size_t)r * (T + 1);
+        memset(st, 0, sizeof(*st) * (T + 1));
+        for (uint32_t i = 0; i < n; i++)
+            st[s->tp[(size_t)i * R + r] + 1]++;
+        for (uint32_t t = 0; t < T; t++)
+            st[t + 1] += st[t];
+        uint32_t *mem = s->mem + (size_t)r * n;
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t t = s->tp[(size_t)i * R + r];
+            /* st[t] is advanced while filling, then restored below. */
+            s->slot[(size_t)i * R + r] = st[t];
+            mem[st[t]++] = i;
+        }
+        for (uint32_t t = T; t > 0; t--)
+            st[t] = st[t - 1];
+        st[0] = 0;
+    }
+    s->repeats = 0;
+    s->avoid_viol = 0;
+    s->total = 0;
+    s->ccount = 0;
+    memset(s->bad, 0, sizeof(*s->bad) * (size_t)n * R);
+    memset(s->asum, 0, sizeof(*s->asum) * (size_t)n * R);
+    for (size_t i = 0; i < (size_t)n * R; i++)
+        s->cidx[i] = UINT32_MAX;
+    for (uint32_t r = 0; r < R; r++) {
+        const uint32_t *st = s->start + (size_t)r * (T + 1);
+        const uint32_t *mem = s->mem + (size_t)r * n;
+        for (uint32_t t = 0; t < T; t++) {
+            for (uint32_t x = st[t]; x < st[t + 1]; x++) {
+                for (uint32_t y = x + 1; y < st[t + 1]; y++) {
+                    uint32_t a = mem[x], b = mem[y];
+                    if (s->aff) {
+                        double f = sch_aff(s, a, b);
+                        s->asum[(size_t)a * R + r] += f;
+                        s->asum[(size_t)b * R + r] += f;
+                        s->total += f;
+                    }
+                    /* Each pair once: at the first round it meets. */
+                    uint32_t a0 = a < b ? a : b, b0 = a < b ? b : a;
+                    if (sch_together(s, a0, b0, r, R) == 0)
+                        pair_account(s, a0, b0, 1);
+                }
+            }
+        }
+    }
+}
+
+/* ---- moves ---- */
+
+int64_t sch_swap_dcost(const struct sch *s, uint32_t u, uint32_t v,
+                       uint32_t r)
+{
+    uint32_t R = s->R, T = s->T;
+    const uint32_t *st = s->start + (size_t)r * (T + 1);
+    const uint32_t *mem = s->mem + (size_t)r * s->n;
+    uint32_t a = s->tp[(size_t)u * R + r], b = s->tp[(size_t)v * R + r];
+    int64_t d = 0;
+    for (uint32_t x = st[a]; x < st[a + 1]; x++) {
+        uint32_t w = mem[x];
+        if (w == u)
+            continue;
+        d += sch_meet_cost(s, v, w, r, R) - sch_meet_cost(s, u, w, r, R);
+    }
+    for (uint32_t x = st[b]; x < st[b + 1]; x++) {
+        uint32_t w = mem[x];
+        if (w == v)
+            continue;
+        d += sch_meet_cost(s, u, w, r, R) - sch_meet_cost(s, v, w, r, R);
+    }
+    return d;
+}
+
+double sch_swap_daff(const struct sch *s, uint32_t u, uint32_t v, uint32_t r)
+{
+    if (!s->aff)
+        return 0;
+    uint32_t R = s->R, T = s->T;
+    const uint32_t *st = s->start + (size_t)r * (T + 1);
+    const uint32_t *mem = s->mem + (size_t)r * s->n;
+    uint32_t a = s->tp[(size_t)u * R + r], b = s->tp[(size_t)v * R + r];
+    double d = -s->asum[(size_t)u * R + r] - s->asum[(size_t)v * R + r];
+    for (uint32_t x = st[a]; x < st[a + 1]; x++)
+        if (mem[x] != u)
+            d += sch_aff(s, v, mem[x]);
+    for (uint32_t x = st[b]; x < st[b + 1]; x++)
+        if (mem[x] != v)
+            d += sch_aff(s, u, mem[x]);
+    return d;
+}
+
+/* Calls pair_account(sign) for every pair whose meetings a swap of u and v
+ * in round r changes: u and v with everyone else at their two tables. */
+static void account_swap_pairs(struct sch *s, uint32_t u, uint32_t v,
+                               uint32_t r, int sign)
+{
+    uint32_t R = s->R, T = s->T;
+    const uint32_t *st = s->start + (size_t)r * (T + 1);
+    const uint32_t *mem = s->mem + (size_t)r * s->n;
+    uint32_t tabs[2] = {s->tp[(size_t)u * R + r], s->tp[(size_t)v * R + r]};
+    for (int k = 0; k < 2; k++) {
+        for (uint32_t x = st[tabs[k]]; x < st[tabs[k] + 1]; x++) {
+            uint32_t w = mem[x];
+            if (w == u || w == v)
+                continue;
+            pair_account(s, u, w, sign);
+            pair_account(s, v, w, sign);
+        }
+    }
+}
+
+void sch_swap(struct sch *s, uint32_t u, uint32_t v, uint32_t r)
+{
+    uint32_t R = s->R, T = s->T;
+    size_t pu = (size_t)u * R + r, pv = (size_t)v * R + r;
+    const uint32_t *st = s->start + (size_t)r * (T + 1);
+    uint32_t *mem = s->mem + (size_t)r * s->n;
+    uint32_t a = s->tp[pu], b = s->tp[pv];
+
+    account_swap_pairs(s, u, v, r, -1);
+    if (s->aff) {
+        double nu = 0, nv = 0;
+        for (uint32_t x = st[a]; x < st[a + 1]; x++) {
+            uint32_t w = mem[x];
+            if (w == u)
+                continue;
+            double fu = sch_aff(s, u, w), fv = sch_aff(s, v, w);
+            s->asum[(size_t)w * R + r] += fv - fu;
+            nv += fv;
+        }
+        for (uint32_t x = st[b]; x < st[b + 1]; x++) {
+            uint32_t w = mem[x];
+            if (w == v)
+                continue;
+            double fu = sch_aff(s, u, w), fv = sch_aff(s, v, w);
+            s->asum[(size_t)w * R + r] += fu - fv;
+            nu += fu;
+        }
+        s->total += nu + nv - s->asum[pu] - s->asum[pv];
+        s->asum[pu] = nu;
+        s->asum[pv] = nv;
+    }
+    uint32_t su = s->slot[pu], sv = s->slot[pv];
+    mem[su] = v;
+    mem[sv] = u;
+    s->slot[pu] = sv;
+    s->slot[pv] = su;
+    s->tp[pu] = b;
+    s->tp[pv] = a;
+    account_swap_pairs(s, u, v, r, 1);
+}
+
+static int64_t pair_cost(bool av, bool m, uint32_t cnt)
+{
+    if (cnt == 0)
+        return 0;
+    return (av ? SCH_AVOID_COST * cnt : 0) + (int64_t)m + cnt - 1;
+}
+
+int64_t sch_relabel_dcost(struct sch *s, uint32_t u, uint32_t v)
+{
+    uint32_t R = s->R, T = s->T, n = s->n;
+    int64_t d = 0;
+    if (++s->stamp == 0) {
+        memset(s->mark, 0, sizeof(*s->mark) * n);
+        s->stamp = 1;
+    }
+    s->mark[u] = s->mark[v] = s->stamp;
+    for (uint32_t r = 0; r < R; r++) {
+        const uint32_t *st = s->start + (size_t)r * (T + 1);
+        const uint32_t *mem = s->mem + (size_t)r * n;
+        uint32_t tabs[2] = {s->tp[(size_t)u * R + r], s->tp[(size_t)v * R + r]};
+        if (tabs[0] == tabs[1])
+            continue;
+        for (int k = 0; k < 2; k++) {
+            for (uint32_t x = st[tabs[k]]; x < st[tabs[k] + 1]; x++) {
+                uint32_t w = mem[x];
+                if (s->mark[w] == s->stamp)
+                    continue;
+                s->mark[w] = s->stamp;
+                bool au = sch_avoid(s, u, w), av = sch_avoid(s, v, w);
+                bool mu = sch_met(s, u, w), mv = sch_met(s, v, w);
+                if (!au && !av && !mu && !mv)
+                    continue; /* the design's own structure just moves */
+                uint32_t cu = sch_together(s, u, w, R, R);
+                uint32_t cv = sch_together(s, v, w, R, R);
+                d += pair_cost(au, mu, cv) + pair_cost(av, mv, cu) -
+                     pair_cost(au, mu, cu) - pair_cost(av, mv, cv);
+            }
+        }
+    }
+    return d;
+}
+
+double sch_relabel_daff(const struct sch *s, uint32_t u, uint32_t v)
+{
+    double d = 0;
+    for (uint32_t r = 0; r < s->R; r++)
+        if (s->tp[(size_t)u * s->R + r] != s->tp[(size_t)v * s->R + r])
+            d += sch_swap_daff(s, u, v, r);
+    return d;
+}
+
+void sch_relabel(struct sch *s, uint32_t u, uint32_t v)
+{
+    for (uint32_t r = 0; r < s->R; r++)
+        if (s->tp[(size_t)u * s->R + r] != s->tp[(size_t)v * s->R + r])
+            sch_swap(s, u, v, r);
+}
+
+/* ---- people: roster index -> local index ---- */
+
+struct pmap {
+    uint32_t *key;
+    uint32_t *val;
+    size_t mask;
+};
+
+static uint32_t pmap_hash(uint32_t x)
+{
+    uint64_t h = (uint64_t)x * UINT64_C(0x9e3779b97f4a7c15);
+    return (uint32_t)(h >> 32);
+}
+
+static int pmap_init(struct pmap *m, const uint32_t *people, uint32_t n)
+{
+    size_t cap = 16;
+    while (cap < (size_t)n * 2)
+        cap <<= 1;
+    m->mask = cap - 1;
+    m->key = malloc(cap * sizeof(*m->key));
+    m->val = malloc(cap * sizeof(*m->val));
+    if (!m->key || !m->val)
+        return -ENOMEM;
+    for (size_t i = 0; i < cap; i++)
+        m->val[i] = UINT32_MAX;
+    for (uint32_t i = 0; i < n; i++) {
+        size_t h = pmap_hash(people[i]) & m->mask;
+        while (m->val[h] != UINT32_MAX) {
+            if (m->key[h] == people[i])
+                return -EINVAL;
+            h = (h + 1) & m->mask;
+        }
+        m->key[h] = people[i];
+        m->val[h] = i;
+    }
+    return 0;
+}
+
+static uint32_t pmap_get(const struct pmap *m, uint32_t key)
+{
+    size_t h = pmap_hash(key) & m->mask;
+    while (m->val[h] != UINT32_MAX) {
+        if (m->key[h] == key)
+            return m->val[h];
+        h = (h + 1) & m->mask;
+    }
+    return UINT32_MAX;
+}
+
+static void pmap_clear(struct pmap *m)
+{
+    free(m->key);
+    free(m->val);
+}
+
+/* ---- lower bound ---- */
+
+uint32_t sched_table_count(uint32_t n, uint32_t table_size)
+{
+    if (n == 0 || table_size == 0)
+        return 0;
+    return n / table_size + (n % table_size != 0);
+}
+
+/* Counts, per seated person, met and avoid partners among the seated, and
+ * sets the lookup flags.  `deg` receives |met(p) u avoid(p)| when non-NULL;
+ * *excluded the number of seated pairs that are met or avoid. */
+static void count_pairs(const struct pmap *pm, const struct pairset *met,
+                        const struct pairset *avoid, uint32_t *deg,
+                        uint8_t *flags, uint64_t *excluded)
+{
+    uint32_t a, b;
+    size_t cur = 0;
+    *excluded = 0;
+    if (met) {
+        while (pairset_next(met, &cur, &a, &b)) {
+            uint32_t la = pmap_get(pm, a), lb = pmap_get(pm, b);
+            if (la == UINT32_MAX || lb == UINT32_MAX)
+                continue;
+            (*excluded)++;
+            if (deg) {
+                deg[la]++;
+                deg[lb]++;
+            }
+            if (flags) {
+                flags[la] |= SCH_HAS_MET;
+                flags[lb] |= SCH_HAS_MET;
+            }
+        }
+    }
+    cur = 0;
+    if (avoid) {
+        while (pairset_next(avoid, &cur, &a, &b)) {
+            uint32_t la = pmap_get(pm, a), lb = pmap_get(pm, b);
+            if (la == UINT32_MAX || lb == UINT32_MAX)
+                continue;
+            if (flags) {
+                flags[la] |= SCH_HAS_AVOID;
+                flags[lb] |= SCH_HAS_AVOID;
+            }
+            if (met && pairset_has(met, a, b))
+                continue;
+            (*excluded)++;
+            if (deg) {
+                deg[la]++;
+                deg[lb]++;
+            }
+        }
+    }
+}
+
+/* Both bounds assume avoid pairs stay apart.  Global: the table sizes
+ * imply a number of pair meetings; at most one per still-new pair is new.
+ * Per person: p meets at least rounds * (smallest table - 1) partners but
+ * has only n - 1 - |met(p) u avoid(p)| new ones; every repeat is counted
+ * by both of its people. */
+static uint64_t lower_bound(uint32_t n, uint32_t k, uint32_t R,
+                            const uint32_t *deg, uint64_t excluded)
+{
+    uint32_t T = sched_table_count(n, k);
+    if (T == 0)
+        return 0;
+    uint64_t base = n / T, extra = n % T;
+    uint64_t meet = (uint64_t)R * ((T - extra) * (base * (base - 1) / 2) +
+                                   extra * ((base + 1) * base / 2));
+    uint64_t avail = (uint64_t)n * (n - 1) / 2 - excluded;
+    uint64_t global = meet > avail ? meet - avail : 0;
+    uint64_t need = (uint64_t)R * (base - 1), excess = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t fresh = (uint64_t)n - 1 - deg[i];
+        if (need > fresh)
+            excess += need - fresh;
+    }
+    uint64_t person = (excess + 1) / 2;
+    return global > person ? global : person;
+}
+
+uint64_t sched_repeat_lower_bound(const struct sched_input *in,
+                                  uint32_t table_size, uint32_t rounds)
+{
+    struct pmap pm = {0};
+    uint32_t *deg = NULL;
+    uint64_t lb = 0, excluded;
+    if (!in || in->n == 0 || !in->people || table_size < 2 || rounds < 1)
+        return 0;
+    deg = calloc(in->n, sizeof(*deg));
+    if (!deg || pmap_init(&pm, in->people, in->n) != 0)
+        goto out;
+    count_pairs(&pm, in->met, in->avoid, deg, NULL, &excluded);
+    lb = lower_bound(in->n, table_size, rounds, deg, excluded);
+out:
+    pmap_clear(&pm);
+    free(deg);
+    return lb;
+}
+
+/* ---- solve ---- */
+
+/* Work budget in move evaluations: enough for the search to settle on
+ * instances of every size, small ones getting a floor.  Above
+ * SCH_WORK_TAPER_PEOPLE the work per seat shrinks like n^-0.75: a move
+ * costs more there (cache misses), and 100,000 people must still finish
+ * well inside the default time limit. */
+#define SCH_WORK_PER_SEAT 200.0
+#define SCH_WORK_TAPER_PEOPLE 2000.0
+#define SCH_WORK_FLOOR 300000.0
+#define SCH_DESIGN_NODES 2000000
+#define SCH_DESIGN_MAX_PEOPLE 500
+
+static void sch_free(struct sch *s)
+{
+    free(s->flags);
+    free(s->tp);
+    free(s->slot);
+    free(s->mem);
+    free(s->start);
+    free(s->asum);
+    free(s->bad);
+    free(s->cset);
+    free(s->cidx);
+    free(s->mark);
+}
+
+static int sch_alloc(struct sch *s)
+{
+    size_t nr = (size_t)s->n * s->R;
+    s->flags = calloc(s->n, 1);
+    s->tp = malloc(nr * sizeof(*s->tp));
+    s->slot = malloc(nr * sizeof(*s->slot));
+    s->mem = malloc(nr * sizeof(*s->mem));
+    s->start = malloc((size_t)s->R * (s->T + 1) * sizeof(*s->start));
+    s->asum = malloc(nr * sizeof(*s->asum));
+    s->bad = malloc(nr * sizeof(*s->bad));
+    s->cset = malloc(nr * sizeof(*s->cset));
+    s->cidx = malloc(nr * sizeof(*s->cidx));
+    s->mark = calloc(s->n, sizeof(*s->mark));
+    if (!s->flags || !s->tp || !s->slot || !s->mem || !s->start ||
+        !s->asum || !s->bad || !s->cset || !s->cidx || !s->mark)
+        return -ENOMEM;
+    return 0;
+}
+
+/* Worth a design: each person must meet at least half of everyone, yet
+ * no one needs more new partners than exist. */
+static bool wants_design(uint32_t n, uint32_t k, uint32_t R)
+{
+    uint32_t smallest = n / sched_table_count(n, k);
+    return (uint64_t)R * (k - 1) * 2 > (uint64_t)(n - 1) &&
+           (uint64_t)R * (smallest - 1) <= (uint64_t)(n - 1);
+}
+
+/* Seats positions as design_build placed them, if its table sizes are
+ * what ours must be.  Returns true when the design was taken. */
+static bool take_design(struct sch *s, uint32_t k, uint64_t seed,
+                        uint64_t nodes)
+{
+    uint32_t *design = NULL;
+    uint32_t *count = NULL;
+    bool ok = false;
+    uint32_t n = s->n, R = s->R, T = s->T;
+    if (design_build(n, k, R, seed, nodes, &design) != 0)
+        return false;
+    count = malloc(T * sizeof(*count));
+    if (!count)
+        goto out;
+    uint32_t lo = n / T, hi = lo + (n % T != 0);
+    for (uint32_t r = 0; r < R; r++) {
+        memset(count, 0, T * sizeof(*count));
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t t = design[(size_t)r * n + i];
+            if (t >= T)
+                goto out;
+            count[t]++;
+        }
+        for (uint32_t t = 0; t < T; t++)
+            if (count[t] < lo || count[t] > hi)
+                goto out;
+    }
+    for (uint32_t r = 0; r < R; r++)
+        for (uint32_t i = 0; i < n; i++)
+            s->tp[(size_t)i * R + r] = design[(size_t)r * n + i];
+    ok = true;
+out:
+    free(count);
+    free(design);
+    return ok;
+}
+
+static int fill_result(const struct sch *s, struct sched_result *res)
+{
+    uint32_t n = s->n, R = s->R, T = s->T;
+    res->n = n;
+    res->rounds = R;
+    res->tables = T;
+    size_t seats = (size_t)n * R;
+    res->table_of = malloc((seats > 0 ? seats : 1) * sizeof(*res->table_of));
+    if (!res->table_of)
+        return -ENOMEM;
+    for (uint32_t r = 0; r < R; r++)
+        for (uint32_t i = 0; i < n; i++)
+            res->table_of[(size_t)r * n + i] = s->tp[(size_t)i * R + r];
+    res->repeat_pairs = (uint64_t)s->repeats;
+    res->repeat_lower_bound = s->lower_bound;
+    res->avoid_violations = (uint64_t)s->avoid_viol;
+    res->affinity_total = s->total;
+    res->min_attendee_affinity = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        double f = 0;
+        for (uint32_t r = 0; r < R; r++)
+            f += s->asum[(size_t)i * R + r];
+        if (i == 0 || f < res->min_attendee_affinity)
+            res->min_attendee_affinity = f;
+    }
+    res->used_design = s->used_design;
+    res->time_limit_hit = s->stop;
+    return 0;
+}
+
+static int check_params(const struct sched_input *in,
+                        const struct sched_params *p, struct sched_result **out)
+{
+    if (!in || !p || !out)
+        return -EINVAL;
+    if (p->table_size < 2 || p->rounds < 1 || p->rounds > SCHED_MAX_ROUNDS)
+        return -EINVAL;
+    if (in->n > SCHED_MAX_PEOPLE || (in->n > 0 && !in->people))
+        return -EINVAL;
+    if (!(p->effort >= 0) || !isfinite(p->effort))
+        return -EINVAL;
+    return 0;
+}
+
+int sched_solve(const struct sched_input *in, const struct sched_params *p,
+                struct sched_result **out)
+{
+    struct sch s = {0};
+    struct pmap pm = {0};
+    uint32_t *deg = NULL;
+    struct sched_result *res = NULL;
+    uint64_t excluded;
+    int rc = check_params(in, p, out);
+    if (rc != 0)
+        return rc;
+
+    s.n = in->n;
+    s.R = p->rounds;
+    s.T = sched_table_count(in->n, p->table_size);
+    s.pid = in->people;
+    s.met = in->met;
+    s.avoid = in->avoid;
+    s.aff = in->aff;
+    s.progress = p->progress;
+    s.progress_ctx = p->progress_ctx;
+    rng_seed(&s.rng, p->seed);
+
+    res = calloc(1, sizeof(*res));
+    deg = calloc(s.n ? s.n : 1, sizeof(*deg));
+    if (!res || !deg) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    if ((rc = pmap_init(&pm, in->people, in->n)) != 0)
+        goto out;
+    if ((rc = sch_alloc(&s)) != 0)
+        goto out;
+    count_pairs(&pm, in->met, in->avoid, deg, s.flags, &excluded);
+    s.deg = deg;
+    s.lower_bound = lower_bound(s.n, p->table_size, s.R, deg, excluded);
+
+    double effort = p->effort > 0 ? p->effort : 1.0;
+    uint32_t limit_ms = p->time_limit_ms ? p->time_limit_ms
+                                         : SCHED_DEFAULT_TIME_LIMIT_MS;
+    clock_gettime(CLOCK_MONOTONIC, &s.deadline);
+    s.deadline.tv_sec += limit_ms / 1000;
+    s.deadline.tv_nsec += (long)(limit_ms % 1000) * 1000000L;
+    if (s.deadline.tv_nsec >= 1000000000L) {
+        s.deadline.tv_sec++;
+        s.deadline.tv_nsec -= 1000000000L;
+    }
+    double per_seat = SCH_WORK_PER_SEAT;
+    if (s.n > SCH_WORK_TAPER_PEOPLE)
+        per_seat *= pow(SCH_WORK_TAPER_PEOPLE / s.n, 0.75);
+    s.budget = (uint64_t)(effort * (SCH_WORK_FLOOR + per_seat * s.n * s.R));
+    s.next_check = SCH_CHECK_EVERY;
+
+    if (s.n > 0 && s.T > 1 && s.n <= SCH_DESIGN_MAX_PEOPLE &&
+        wants_design(s.n, p->table_size, s.R))
+        s.used_design = take_design(&s, p->table_size, p->seed,
+                                    (uint64_t)(effort * SCH_DESIGN_NODES));
+    if (!s.used_design && (rc = sch_greedy(&s)) != 0)
+        goto out;
+    sch_rebuild(&s);
+    if (s.T > 1 && s.n > 1) {
+        if ((rc = sch_tabu(&s, s.budget / 2)) != 0)
+            goto out;
+        uint64_t left = s.budget > s.work ? s.budget - s.work : 0;
+        sch_anneal(&s, left - left / 20);
+        left = s.budget > s.work ? s.budget - s.work : 0;
+        if ((rc = sch_fairness(&s, left)) != 0)
+            goto out;
+    }
+    /* The incremental affinity sums drift by rounding; report exact ones. */
+    sch_rebuild(&s);
+    if (s.avoid_viol > 0) {
+        /* Seating an avoid pair frees a partner: bound repeats without
+         * assuming avoid pairs stay apart, so it holds for this result. */
+        memset(deg, 0, s.n * sizeof(*deg));
+        count_pairs(&pm, in->met, NULL, deg, NULL, &excluded);
+        s.lower_bound = lower_bound(s.n, p->table_size, s.R, deg, excluded);
+    }
+    if ((rc = fill_result(&s, res)) != 0)
+        goto out;
+    if (s.progress)
+        s.progress(s.progress_ctx, 1.0);
+    *out = res;
+    res = NULL;
+out:
+    sched_result_free(res);
+    pmap_clear(&pm);
+    free(deg);
+    sch_free(&s);
+    return rc;
+}
+
+void sched_result_free(struct sched_result *res)
+{
+    if (!res)
+        return;
+    free(res->table_of);
+    free(res);
+}

@@ -1,0 +1,116 @@
+/* sched_int.h -- scheduler internals shared by sched.c and sched_search.c.
+ *
+ * The search state keeps everything person-major ([person * rounds +
+ * round]) so that comparing two people's tables across all rounds walks two
+ * short contiguous rows: that comparison is the repeat check, and it runs
+ * millions of times.  Nothing is ever n x n.
+ */
+#ifndef MINGLE_SCHED_INT_H
+#define MINGLE_SCHED_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "sched.h"
+
+/* An avoid pair at one table outweighs any number of repeats. */
+#define SCH_AVOID_COST INT64_C(1000000000)
+
+#define SCH_HAS_MET 1u
+#define SCH_HAS_AVOID 2u
+
+struct sch_rng {
+    uint64_t s[4];
+};
+
+struct sch {
+    uint32_t n, R, T;
+    const uint32_t *pid;        /* roster index of local person i */
+    const struct pairset *met;
+    const struct pairset *avoid;
+    const struct aff_model *aff;
+    uint8_t *flags;             /* SCH_HAS_* per person: skips lookups */
+    const uint32_t *deg;        /* per person: |met(p) u avoid(p)| */
+    uint32_t *tp;               /* [i*R + r]: table of i in round r */
+    uint32_t *slot;             /* [i*R + r]: i's index in mem of round r */
+    uint32_t *mem;              /* [r*n + s]: person in slot s of round r */
+    uint32_t *start;            /* [r*(T+1) + t]: first slot of table t */
+    double *asum;               /* [i*R + r]: affinity to tablemates */
+    uint32_t *bad;              /* [i*R + r]: tablemates that cost */
+    uint32_t *cset;             /* positions i*R + r with bad > 0 */
+    uint32_t *cidx;             /* [i*R + r]: index in cset, or UINT32_MAX */
+    uint32_t ccount;
+    uint32_t *mark;             /* per person stamps for dedup */
+    uint32_t stamp;
+    int64_t repeats;
+    int64_t avoid_viol;
+    double total;               /* affinity, sum over pairs and rounds */
+    uint64_t lower_bound;
+    bool used_design;
+
+    struct sch_rng rng;
+    uint64_t work;              /* move evaluations so far */
+    uint64_t budget;            /* total evaluations allowed */
+    uint64_t next_check;        /* work at which to look at the clock */
+    uint64_t next_progress;     /* work at which to report progress */
+    struct timespec deadline;
+    bool stop;                  /* time limit reached */
+    void (*progress)(void *ctx, double done);
+    void *progress_ctx;
+};
+
+uint64_t sch_rand(struct sch_rng *g);
+/* Uniform in [0, bound), bound >= 1. */
+uint32_t sch_below(struct sch_rng *g, uint32_t bound);
+double sch_unit(struct sch_rng *g);
+
+/* Counts one unit of work; checks the clock and reports progress now and
+ * then.  Returns true when the search must stop. */
+bool sch_tick(struct sch *s, uint64_t units);
+
+double sch_aff(const struct sch *s, uint32_t a, uint32_t b);
+bool sch_met(const struct sch *s, uint32_t a, uint32_t b);
+bool sch_avoid(const struct sch *s, uint32_t a, uint32_t b);
+
+/* Rounds in [0, lim) other than `skip` where a and b share a table. */
+uint32_t sch_together(const struct sch *s, uint32_t a, uint32_t b,
+                      uint32_t lim, uint32_t skip);
+
+/* Cost of a and b meeting in round r, given their other meetings in rounds
+ * [0, lim): SCH_AVOID_COST for an avoid pair, else 1 when it is a repeat. */
+int64_t sch_meet_cost(const struct sch *s, uint32_t a, uint32_t b,
+                      uint32_t r, uint32_t lim);
+
+/* Rebuilds slots, caches, counts and the conflict set from s->tp. */
+void sch_rebuild(struct sch *s);
+
+/* Cost (avoid * SCH_AVOID_COST + repeats) change if u and v, at different
+ * tables of round r, traded seats. */
+int64_t sch_swap_dcost(const struct sch *s, uint32_t u, uint32_t v,
+                       uint32_t r);
+/* Affinity change of the same swap. */
+double sch_swap_daff(const struct sch *s, uint32_t u, uint32_t v, uint32_t r);
+/* Performs the swap, keeping every cache exact. */
+void sch_swap(struct sch *s, uint32_t u, uint32_t v, uint32_t r);
+
+/* Relabel: u and v trade their seats in every round (keeps the repeat
+ * structure of a design; only met and avoid pairs change cost). */
+int64_t sch_relabel_dcost(struct sch *s, uint32_t u, uint32_t v);
+double sch_relabel_daff(const struct sch *s, uint32_t u, uint32_t v);
+void sch_relabel(struct sch *s, uint32_t u, uint32_t v);
+
+static inline int64_t sch_cost(const struct sch *s)
+{
+    return s->avoid_viol * SCH_AVOID_COST + s->repeats;
+}
+
+/* Search phases (sched_search.c); each spends at most `budget` work units
+ * and returns 0 or -ENOMEM.  sch_greedy() fills s->tp only; the others
+ * need a rebuilt state and keep it exact. */
+int sch_greedy(struct sch *s);
+int sch_tabu(struct sch *s, uint64_t budget);
+void sch_anneal(struct sch *s, uint64_t budget);
+int sch_fairness(struct sch *s, uint64_t budget);
+
+#endif

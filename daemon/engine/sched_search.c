@@ -1,0 +1,432 @@
+/* sched_search.c -- the scheduler's search phases.
+ *
+ *   greedy:   round by round, most constrained person first, into the
+ *             open table that adds the least cost, then the most affinity;
+ *   tabu:     conflict-directed swaps within a round, one partner always a
+ *             person in a repeat (after Dotu & Van Hentenryck's social
+ *             golfer search), with random tenure and perturbation;
+ *   anneal:   simulated annealing on affinity over moves that never add
+ *             repeats or avoid violations (plus relabels on a design);
+ *   fairness: swaps that lift the worst-off attendee without lowering
+ *             the total.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sched_int.h"
+
+#define GREEDY_ALL_TABLES 64  /* above this many open tables, sample */
+#define GREEDY_SAMPLE 48
+#define TABU_SCAN_ALL 256     /* up to this many people, try every partner */
+#define TABU_SAMPLE 96
+#define TABU_TENURE_MIN 4
+#define TABU_TENURE_SPAN 12
+#define TABU_STALL 600        /* iterations without a new best */
+#define TABU_KICK 3           /* random swaps when stalled */
+#define ANNEAL_PROBES 256     /* moves sampled to pick the temperature */
+#define ANNEAL_COOLING 1e-3   /* final / initial temperature */
+#define ANNEAL_RECOOL 256     /* moves between temperature updates */
+#define FAIR_TRIES 400        /* swap attempts per worst-off person */
+#define ANNEAL_COMMIT_UNITS 3 /* a performed move costs about three tries */
+#define AFF_EPS 1e-9
+
+struct order_key {
+    uint64_t key;
+    uint32_t i;
+};
+
+static int order_cmp(const void *a, const void *b)
+{
+    const struct order_key *x = a, *y = b;
+    return x->key < y->key ? 1 : x->key > y->key ? -1 : 0;
+}
+
+/* Cost and affinity of putting u at table t (seats [from, to) of round r's
+ * mem already filled); stops counting once the cost exceeds `cap`. */
+static int64_t greedy_cost(const struct sch *s, uint32_t u, uint32_t r,
+                           const uint32_t *m, uint32_t len, int64_t cap,
+                           double *aff)
+{
+    int64_t c = 0;
+    double f = 0;
+    for (uint32_t x = 0; x < len && c <= cap; x++) {
+        c += sch_meet_cost(s, u, m[x], r, r);
+        if (s->aff)
+            f += sch_aff(s, u, m[x]);
+    }
+    *aff = f;
+    return c;
+}
+
+int sch_greedy(struct sch *s)
+{
+    uint32_t n = s->n, R = s->R, T = s->T;
+    struct order_key *order = malloc((n ? n : 1) * sizeof(*order));
+    uint32_t *fill = malloc((T ? T : 1) * sizeof(*fill));
+    uint32_t *off = malloc((T + 1) * sizeof(*off));
+    uint32_t *open = malloc((T ? T : 1) * sizeof(*open));
+    uint32_t *openpos = malloc((T ? T : 1) * sizeof(*openpos));
+    int rc = -ENOMEM;
+    if (!order || !fill || !off || !open || !openpos)
+        goto out;
+    if (T == 0) {
+        rc = 0;
+        goto out;
+    }
+    uint32_t base = n / T, extra = n % T;
+    for (uint32_t t = 0; t <= T; t++)
+        off[t] = t * base + (t < extra ? t : extra);
+
+    for (uint32_t r = 0; r < R; r++) {
+        uint32_t *mem = s->mem + (size_t)r * n;
+        for (uint32_t i = 0; i < n; i++) {
+            uint64_t c = s->deg[i] + ((s->flags[i] & SCH_HAS_AVOID) ?
+                                      UINT64_C(1) << 30 : 0);
+            order[i].key = (c << 32) | (sch_rand(&s->rng) >> 32);
+            order[i].i = i;
+        }
+        qsort(order, n, sizeof(*order), order_cmp);
+        uint32_t nopen = T;
+        for (uint32_t t = 0; t < T; t++) {
+            fill[t] = 0;
+            open[t] = t;
+            openpos[t] = t;
+        }
+        for (uint32_t k = 0; k < n; k++) {
+            uint32_t u = order[k].i, best = UINT32_MAX;
+            int64_t bc = INT64_MAX;
+            double ba = 0;
+            bool all = nopen <= GREEDY_ALL_TABLES;
+            uint32_t tries = all ? nopen : GREEDY_SAMPLE;
+            uint32_t j0 = sch_below(&s->rng, nopen);
+            for (uint32_t j = 0; j < tries; j++) {
+                uint32_t t = all ? open[(j0 + j) % nopen]
+                                 : open[sch_below(&s->rng, nopen)];
+                double f;
+                int64_t c = greedy_cost(s, u, r, mem + off[t], fill[t], bc, &f);
+                if (c < bc || (c == bc && f > ba + AFF_EPS)) {
+                    bc = c;
+                    ba = f;
+                    best = t;
+                }
+            }
+            /* Placement evaluates half-filled tables: cheap next to a swap. */
+            sch_tick(s, 1);
+            mem[off[best] + fill[best]] = u;
+            s->tp[(size_t)u * R + r] = best;
+            if (++fill[best] == off[best + 1] - off[best]) {
+                uint32_t p = openpos[best], last = open[--nopen];
+                open[p] = last;
+                openpos[last] = p;
+            }
+        }
+    }
+    rc = 0;
+out:
+    free(order);
+    free(fill);
+    free(off);
+    free(open);
+    free(openpos);
+    return rc;
+}
+
+/* A partner for u in round r: someone at another table. */
+static uint32_t random_partner(struct sch *s, uint32_t u, uint32_t r)
+{
+    uint32_t R = s->R;
+    uint32_t a = s->tp[(size_t)u * R + r];
+    for (;;) {
+        uint32_t v = sch_below(&s->rng, s->n);
+        if (s->tp[(size_t)v * R + r] != a)
+            return v;
+    }
+}
+
+static void kick(struct sch *s)
+{
+    for (int k = 0; k < TABU_KICK; k++) {
+        uint32_t u, r;
+        if (s->ccount) {
+            uint32_t pos = s->cset[sch_below(&s->rng, s->ccount)];
+            u = pos / s->R;
+            r = pos % s->R;
+        } else {
+            u = sch_below(&s->rng, s->n);
+            r = sch_below(&s->rng, s->R);
+        }
+        sch_swap(s, u, random_partner(s, u, r), r);
+    }
+}
+
+int sch_tabu(struct sch *s, uint64_t budget)
+{
+    uint32_t n = s->n, R = s->R;
+    size_t nr = (size_t)n * R;
+    int64_t target = (int64_t)s->lower_bound;
+    if (sch_cost(s) <= target)
+        return 0;
+    uint32_t *best_tp = malloc(nr * sizeof(*best_tp));
+    uint64_t *tabu = calloc(nr, sizeof(*tabu));
+    int rc = -ENOMEM;
+    if (!best_tp || !tabu)
+        goto out;
+    int64_t best = sch_cost(s);
+    bool saved = false;
+    uint64_t end = s->work + budget, iter = 0, stall = 0;
+    bool scan_all = n <= TABU_SCAN_ALL;
+
+    while (s->work < end && !s->stop && best > target && s->ccount) {
+        int64_t cost = sch_cost(s), bd = INT64_MAX;
+        uint32_t bu = UINT32_MAX, bv = UINT32_MAX, br = 0, ties = 0;
+        /* Small instances: every swap of every conflicting person in the
+         * round of a random conflict; large ones: sampled partners of
+         * that one person. */
+        uint32_t c0 = sch_below(&s->rng, s->ccount);
+        uint32_t r0 = s->cset[c0] % R;
+        uint32_t npos = scan_all ? s->ccount : 1, tries = 0;
+        for (uint32_t q = 0; q < npos; q++) {
+            uint32_t pos = s->cset[scan_all ? q : c0];
+            uint32_t u = pos / R, r = pos % R, a = s->tp[pos];
+            if (r != r0)
+                continue;
+            const uint32_t *mem = s->mem + (size_t)r * n;
+            bool u_tabu = tabu[pos] > iter;
+            uint32_t cand = scan_all ? n : TABU_SAMPLE;
+            for (uint32_t j = 0; j < cand; j++) {
+                uint32_t v = scan_all ? mem[j] : mem[sch_below(&s->rng, n)];
+                if (s->tp[(size_t)v * R + r] == a)
+                    continue;
+                tries++;
+                int64_t d = sch_swap_dcost(s, u, v, r);
+                bool is_tabu = u_tabu || tabu[(size_t)v * R + r] > iter;
+                if (is_tabu && cost + d >= best)
+                    continue;
+                if (d < bd) {
+                    bd = d;
+                    ties = 1;
+                } else if (d != bd || sch_below(&s->rng, ++ties) != 0) {
+                    continue;
+                }
+                bu = u;
+                bv = v;
+                br = r;
+            }
+        }
+        sch_tick(s, tries);
+        iter++;
+        /* Snapshot a best state only when leaving it: a descent that
+         * improves at every step then copies nothing. */
+        if (!saved && cost == best && (bd > 0 || stall == TABU_STALL)) {
+            memcpy(best_tp, s->tp, nr * sizeof(*best_tp));
+            saved = true;
+        }
+        if (bv != UINT32_MAX) {
+            sch_swap(s, bu, bv, br);
+            tabu[(size_t)bu * R + br] = iter + TABU_TENURE_MIN +
+                                        sch_below(&s->rng, TABU_TENURE_SPAN);
+            tabu[(size_t)bv * R + br] = iter + TABU_TENURE_MIN +
+                                        sch_below(&s->rng, TABU_TENURE_SPAN);
+        }
+        if (sch_cost(s) < best) {
+            best = sch_cost(s);
+            saved = false;
+            stall = 0;
+        } else if (++stall > TABU_STALL) {
+            kick(s);
+            stall = 0;
+        }
+    }
+    if (sch_cost(s) > best) {
+        memcpy(s->tp, best_tp, nr * sizeof(*best_tp));
+        sch_rebuild(s);
+    }
+    rc = 0;
+out:
+    free(best_tp);
+    free(tabu);
+    return rc;
+}
+
+/* Picks a move: a relabel (on a design) or a swap in one round, preferring
+ * people in a conflict while there are any.  Returns the round, or R for a
+ * relabel. */
+static uint32_t pick_move(struct sch *s, uint32_t *u, uint32_t *v)
+{
+    uint32_t R = s->R;
+    if (s->used_design && (sch_rand(&s->rng) & 1)) {
+        *u = sch_below(&s->rng, s->n);
+        do
+            *v = sch_below(&s->rng, s->n);
+        while (*v == *u);
+        return R;
+    }
+    uint32_t r;
+    if (s->ccount && (sch_rand(&s->rng) & 1)) {
+        uint32_t pos = s->cset[sch_below(&s->rng, s->ccount)];
+        *u = pos / R;
+        r = pos % R;
+    } else {
+        *u = sch_below(&s->rng, s->n);
+        r = sch_below(&s->rng, R);
+    }
+    *v = random_partner(s, *u, r);
+    return r;
+}
+
+static double start_temperature(struct sch *s)
+{
+    double sum = 0;
+    uint32_t cnt = 0;
+    for (uint32_t k = 0; k < ANNEAL_PROBES; k++) {
+        uint32_t u, v, r = pick_move(s, &u, &v);
+        double d = r == s->R ? sch_relabel_daff(s, u, v)
+                             : sch_swap_daff(s, u, v, r);
+        if (d < 0) {
+            sum -= d;
+            cnt++;
+        }
+    }
+    sch_tick(s, ANNEAL_PROBES);
+    /* A typical worsening move is accepted about a third of the time. */
+    return cnt ? sum / cnt : 0;
+}
+
+void sch_anneal(struct sch *s, uint64_t budget)
+{
+    uint32_t R = s->R;
+    bool aff = s->aff != NULL;
+    if (budget == 0 || (!aff && sch_cost(s) <= (int64_t)s->lower_bound))
+        return;
+    double t0 = aff ? start_temperature(s) : 0;
+    if (t0 <= 0)
+        aff = false;
+    uint64_t w0 = s->work, end = s->work + budget;
+    double temp = t0;
+    uint32_t since = 0;
+    while (s->work < end && !s->stop) {
+        if (!aff && sch_cost(s) <= (int64_t)s->lower_bound)
+            break;
+        if (aff && ++since == ANNEAL_RECOOL) {
+            since = 0;
+            double frac = (double)(s->work - w0) / (double)budget;
+            temp = t0 * pow(ANNEAL_COOLING, frac);
+        }
+        uint32_t u, v, r = pick_move(s, &u, &v);
+        bool relabel = r == R;
+        uint64_t units = relabel ? R : 1;
+        /* Affinity first: most moves fail the annealing test, and then
+         * the repeat check is only needed to see if it removes a conflict,
+         * which none can when there are none. */
+        bool takes = true;
+        if (aff) {
+            double da = relabel ? sch_relabel_daff(s, u, v)
+                                : sch_swap_daff(s, u, v, r);
+            takes = da >= 0 || sch_unit(&s->rng) < exp(da / temp);
+        }
+        if (!takes && s->ccount == 0) {
+            sch_tick(s, units);
+            continue;
+        }
+        int64_t dc = relabel ? sch_relabel_dcost(s, u, v)
+                             : sch_swap_dcost(s, u, v, r);
+        if (dc > 0 || (dc == 0 && !takes)) {
+            sch_tick(s, units);
+            continue;
+        }
+        sch_tick(s, units * ANNEAL_COMMIT_UNITS);
+        if (relabel)
+            sch_relabel(s, u, v);
+        else
+            sch_swap(s, u, v, r);
+    }
+}
+
+/* Affinity totals of everyone at u's and v's tables in round r after they
+ * swapped; returns the smallest. */
+static double min_after_swap(const struct sch *s, const double *F, uint32_t u,
+                             uint32_t v, uint32_t r)
+{
+    uint32_t R = s->R;
+    const uint32_t *st = s->start + (size_t)r * (s->T + 1);
+    const uint32_t *mem = s->mem + (size_t)r * s->n;
+    uint32_t tabs[2] = {s->tp[(size_t)u * R + r], s->tp[(size_t)v * R + r]};
+    double nu = F[u] - s->asum[(size_t)u * R + r];
+    double nv = F[v] - s->asum[(size_t)v * R + r];
+    double lo = INFINITY;
+    for (int k = 0; k < 2; k++) {
+        uint32_t out = k ? v : u, in = k ? u : v;
+        for (uint32_t x = st[tabs[k]]; x < st[tabs[k] + 1]; x++) {
+            uint32_t w = mem[x];
+            if (w == out)
+                continue;
+            double fin = sch_aff(s, in, w);
+            double fw = F[w] - sch_aff(s, out, w) + fin;
+            if (fw < lo)
+                lo = fw;
+            if (in == u)
+                nu += fin;
+            else
+                nv += fin;
+        }
+    }
+    if (nu < lo)
+        lo = nu;
+    return nv < lo ? nv : lo;
+}
+
+static void refresh_totals(const struct sch *s, double *F, uint32_t r,
+                           uint32_t t)
+{
+    const uint32_t *st = s->start + (size_t)r * (s->T + 1);
+    const uint32_t *mem = s->mem + (size_t)r * s->n;
+    for (uint32_t x = st[t]; x < st[t + 1]; x++) {
+        uint32_t w = mem[x];
+        F[w] = 0;
+        for (uint32_t q = 0; q < s->R; q++)
+            F[w] += s->asum[(size_t)w * s->R + q];
+    }
+}
+
+int sch_fairness(struct sch *s, uint64_t budget)
+{
+    uint32_t n = s->n, R = s->R;
+    if (!s->aff || budget == 0)
+        return 0;
+    double *F = malloc(n * sizeof(*F));
+    if (!F)
+        return -ENOMEM;
+    for (uint32_t i = 0; i < n; i++) {
+        F[i] = 0;
+        for (uint32_t r = 0; r < R; r++)
+            F[i] += s->asum[(size_t)i * R + r];
+    }
+    uint64_t end = s->work + budget;
+    bool improved = true;
+    while (improved && s->work < end && !s->stop) {
+        uint32_t p = 0;
+        for (uint32_t i = 1; i < n; i++)
+            if (F[i] < F[p])
+                p = i;
+        sch_tick(s, n / 64 + 1);
+        improved = false;
+        for (uint32_t k = 0; k < FAIR_TRIES && !improved; k++) {
+            uint32_t r = sch_below(&s->rng, R);
+            uint32_t v = random_partner(s, p, r);
+            sch_tick(s, 1);
+            if (sch_swap_dcost(s, p, v, r) > 0 ||
+                sch_swap_daff(s, p, v, r) < -AFF_EPS ||
+                min_after_swap(s, F, p, v, r) <= F[p] + AFF_EPS)
+                continue;
+            uint32_t a = s->tp[(size_t)p * R + r], b = s->tp[(size_t)v * R + r];
+            sch_swap(s, p, v, r);
+            refresh_totals(s, F, r, a);
+            refresh_totals(s, F, r, b);
+            improved = true;
+        }
+    }
+    free(F);
+    return 0;
+}

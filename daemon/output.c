@@ -1,0 +1,346 @@
+/* output.c -- prints a schedule as text, JSON or CSV.
+ *
+ * Every writer goes straight to the FILE and checks for errors once at the
+ * end: stdio keeps the error flag sticky, so a failed write in the middle
+ * is still reported, and there is no second copy of a big schedule in
+ * memory.
+ */
+#include "output.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <unistr.h>
+
+#define TEXT_WIDTH_COLS 79      /* the text format fits an 80-column terminal */
+#define TEXT_WHY_PREFIX "    why: "
+#define NUM_BUF_BYTES 32        /* "%.17g" of any double fits */
+
+static const char *seat_name(const struct out_seat *s)
+{
+    return s->name && s->name[0] ? s->name : s->id;
+}
+
+/* Terminal columns of a UTF-8 string: one per code point is right for the
+ * Latin, Greek and Cyrillic names a meetup has; wide CJK glyphs would only
+ * make a line wrap a little late. */
+static size_t text_cols(const char *s, size_t len)
+{
+    size_t cols = 0;
+    for (size_t i = 0; i < len; i++)
+        if (((unsigned char)s[i] & 0xC0) != 0x80)
+            cols++;
+    return cols;
+}
+
+/* Control characters in a name or reason would break the layout of the
+ * lines around them; they print as spaces. */
+static void text_put(FILE *f, const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        fputc(c < 0x20 || c == 0x7f ? ' ' : c, f);
+    }
+}
+
+/* Breaks the "why" line at spaces, but not in front of the " · " that
+ * separates facts, so no continuation line starts with a dot. */
+static bool text_may_break(const char *s, size_t at)
+{
+    return s[at] == ' ' && strncmp(s + at + 1, "\xC2\xB7", 2) != 0;
+}
+
+static void text_spaces(FILE *f, size_t n)
+{
+    while (n-- > 0)
+        fputc(' ', f);
+}
+
+/* Writes `s`, `col` columns already printed on this line, breaking lines
+ * where text_may_break() allows and indenting continuation lines by
+ * `indent` columns.  A word longer than a line is printed whole, not cut. */
+static void text_wrap(FILE *f, size_t col, size_t indent, const char *s)
+{
+    size_t len = strlen(s);
+    size_t start = 0;
+
+    while (start < len) {
+        size_t end = len;
+        bool have = false;
+        for (size_t i = start + 1; i <= len; i++) {
+            if (i < len && !text_may_break(s, i))
+                continue;
+            if (have && col + text_cols(s + start, i - start) > TEXT_WIDTH_COLS)
+                break;
+            end = i;
+            have = true;
+        }
+        text_put(f, s + start, end - start);
+        if (end >= len)
+            break;
+        fputc('\n', f);
+        text_spaces(f, indent);
+        col = indent;
+        start = end + 1;
+    }
+    fputc('\n', f);
+}
+
+/* Names joined by ", ", wrapped between names only ("Anna Becker" is never
+ * split), continuation lines aligned under the first name. */
+static void text_names(FILE *f, size_t col, const struct out_table *t)
+{
+    size_t indent = col;
+
+    for (uint32_t i = 0; i < t->n_seats; i++) {
+        const char *name = seat_name(&t->seats[i]);
+        bool last = i + 1 == t->n_seats;
+        size_t cols = text_cols(name, strlen(name)) + (last ? 0 : 1);
+        if (i > 0) {
+            if (col + 1 + cols > TEXT_WIDTH_COLS) {
+                fputc('\n', f);
+                text_spaces(f, indent);
+                col = indent;
+            } else {
+                fputc(' ', f);
+                col++;
+            }
+        }
+        text_put(f, name, strlen(name));
+        if (!last)
+            fputc(',', f);
+        col += cols;
+    }
+    fputc('\n', f);
+}
+
+/* A schedule of names only scores 0 everywhere; "(score 0.0)" on every
+ * table would be noise. */
+static bool text_has_scores(const struct out_schedule *s)
+{
+    for (uint32_t r = 0; r < s->n_rounds; r++)
+        for (uint32_t t = 0; t < s->rounds[r].n_tables; t++)
+            if (s->rounds[r].tables[t].score != 0)
+                return true;
+    return false;
+}
+
+static void write_text(FILE *f, const struct out_schedule *s)
+{
+    bool scores = text_has_scores(s);
+
+    if (s->event && s->event[0]) {
+        text_put(f, s->event, strlen(s->event));
+        fputc('\n', f);
+        for (size_t i = text_cols(s->event, strlen(s->event)); i > 0; i--)
+            fputc('=', f);
+        fputs("\n\n", f);
+    }
+    for (uint32_t r = 0; r < s->n_rounds; r++) {
+        const struct out_round *rd = &s->rounds[r];
+        fprintf(f, "Round %" PRIu32 "\n", rd->round);
+        for (uint32_t t = 0; t < rd->n_tables; t++) {
+            const struct out_table *tb = &rd->tables[t];
+            int col = scores
+                ? fprintf(f, "  Table %" PRIu32 " (score %.1f): ", tb->table,
+                          tb->score)
+                : fprintf(f, "  Table %" PRIu32 ": ", tb->table);
+            text_names(f, col > 0 ? (size_t)col : 0, tb);
+            if (tb->why && tb->why[0]) {
+                fputs(TEXT_WHY_PREFIX, f);
+                text_wrap(f, strlen(TEXT_WHY_PREFIX), strlen(TEXT_WHY_PREFIX),
+                          tb->why);
+            }
+        }
+        fputc('\n', f);
+    }
+    const struct out_summary *sum = &s->summary;
+    fprintf(f, "Summary\n");
+    fprintf(f, "  attendees:            %" PRIu32 "\n", sum->attendees);
+    fprintf(f, "  rounds:               %" PRIu32 "\n", s->n_rounds);
+    fprintf(f, "  repeated encounters:  %" PRIu64 " (lower bound %" PRIu64
+            ")\n", sum->repeat_pairs, sum->repeat_lower_bound);
+    fprintf(f, "  affinity total:       %.1f\n", sum->affinity_total);
+    fprintf(f, "  lowest per attendee:  %.1f\n", sum->min_attendee_affinity);
+}
+
+/* JSON strings: the escapes RFC 8259 requires, UTF-8 passed through as
+ * is.  Bytes that are not valid UTF-8 become U+FFFD, so the document stays
+ * valid whatever the caller hands in. */
+static void json_string(FILE *f, const char *s)
+{
+    const uint8_t *p = (const uint8_t *)(s ? s : "");
+    size_t left = strlen((const char *)p);
+
+    fputc('"', f);
+    while (left > 0) {
+        uint8_t c = *p;
+        if (c >= 0x80) {
+            ucs4_t uc;
+            int n = u8_mbtoucr(&uc, p, left);
+            if (n < 0) {
+                fputs("\xEF\xBF\xBD", f);
+                p++;
+                left--;
+            } else {
+                fwrite(p, 1, (size_t)n, f);
+                p += n;
+                left -= (size_t)n;
+            }
+            continue;
+        }
+        switch (c) {
+        case '"': fputs("\\\"", f); break;
+        case '\\': fputs("\\\\", f); break;
+        case '\b': fputs("\\b", f); break;
+        case '\f': fputs("\\f", f); break;
+        case '\n': fputs("\\n", f); break;
+        case '\r': fputs("\\r", f); break;
+        case '\t': fputs("\\t", f); break;
+        default:
+            if (c < 0x20)
+                fprintf(f, "\\u%04x", (unsigned)c);
+            else
+                fputc(c, f);
+        }
+        p++;
+        left--;
+    }
+    fputc('"', f);
+}
+
+/* The shortest "%.*g" that reads back as the same double: 3.5 stays
+ * "3.5" instead of "3.5000000000000000".  JSON has no NaN or infinity;
+ * they become null rather than an invalid document. */
+static void json_number(FILE *f, double v)
+{
+    char buf[NUM_BUF_BYTES];
+
+    if (!isfinite(v)) {
+        fputs("null", f);
+        return;
+    }
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, v);
+        if (prec == 17 || strtod(buf, NULL) == v)
+            break;
+    }
+    fputs(buf, f);
+}
+
+static void write_json(FILE *f, const struct out_schedule *s)
+{
+    fputs("{\n  \"event\": ", f);
+    json_string(f, s->event);
+    fputs(",\n  \"rounds\": [", f);
+    for (uint32_t r = 0; r < s->n_rounds; r++) {
+        const struct out_round *rd = &s->rounds[r];
+        fprintf(f, "%s\n    {\"round\": %" PRIu32 ",\n     \"tables\": [",
+                r ? "," : "", rd->round);
+        for (uint32_t t = 0; t < rd->n_tables; t++) {
+            const struct out_table *tb = &rd->tables[t];
+            fprintf(f, "%s\n       {\"table\": %" PRIu32 ", \"attendees\": [",
+                    t ? "," : "", tb->table);
+            for (uint32_t i = 0; i < tb->n_seats; i++) {
+                if (i)
+                    fputs(", ", f);
+                json_string(f, tb->seats[i].id);
+            }
+            fputs("], \"score\": ", f);
+            json_number(f, tb->score);
+            fputs(", \"why\": ", f);
+            json_string(f, tb->why);
+            fputc('}', f);
+        }
+        fputs(rd->n_tables ? "\n     ]}" : "]}", f);
+    }
+    fputs(s->n_rounds ? "\n  ],\n" : "],\n", f);
+
+    const struct out_summary *sum = &s->summary;
+    fprintf(f, "  \"summary\": {\"attendees\": %" PRIu32
+            ", \"repeat_pairs\": %" PRIu64
+            ", \"repeat_lower_bound\": %" PRIu64 ",\n"
+            "              \"affinity_total\": ",
+            sum->attendees, sum->repeat_pairs, sum->repeat_lower_bound);
+    json_number(f, sum->affinity_total);
+    fputs(", \"min_attendee_affinity\": ", f);
+    json_number(f, sum->min_attendee_affinity);
+    fputs("}\n}\n", f);
+}
+
+/* RFC 4180: a field with a comma, quote or line break is quoted, quotes
+ * inside doubled.  Lines end in "\n", which every CSV reader accepts and
+ * Unix tools prefer to "\r\n". */
+static void csv_field(FILE *f, const char *s)
+{
+    if (!s)
+        s = "";
+    if (!s[strcspn(s, ",\"\r\n")]) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static void write_csv(FILE *f, const struct out_schedule *s)
+{
+    fputs("round,table,attendee_id,name\n", f);
+    for (uint32_t r = 0; r < s->n_rounds; r++) {
+        const struct out_round *rd = &s->rounds[r];
+        for (uint32_t t = 0; t < rd->n_tables; t++) {
+            const struct out_table *tb = &rd->tables[t];
+            for (uint32_t i = 0; i < tb->n_seats; i++) {
+                fprintf(f, "%" PRIu32 ",%" PRIu32 ",", rd->round, tb->table);
+                csv_field(f, tb->seats[i].id);
+                fputc(',', f);
+                csv_field(f, seat_name(&tb->seats[i]));
+                fputc('\n', f);
+            }
+        }
+    }
+}
+
+int out_parse_format(const char *s, enum out_format *fmt)
+{
+    if (!s)
+        return -EINVAL;
+    if (strcmp(s, "text") == 0)
+        *fmt = OUT_TEXT;
+    else if (strcmp(s, "json") == 0)
+        *fmt = OUT_JSON;
+    else if (strcmp(s, "csv") == 0)
+        *fmt = OUT_CSV;
+    else
+        return -EINVAL;
+    return 0;
+}
+
+int out_write(FILE *f, enum out_format fmt, const struct out_schedule *s)
+{
+    switch (fmt) {
+    case OUT_TEXT:
+        write_text(f, s);
+        break;
+    case OUT_JSON:
+        write_json(f, s);
+        break;
+    case OUT_CSV:
+        write_csv(f, s);
+        break;
+    default:
+        return -EINVAL;
+    }
+    if (fflush(f) != 0 || ferror(f))
+        return -EIO;
+    return 0;
+}

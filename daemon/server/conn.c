@@ -1,0 +1,348 @@
+/* conn.c -- one client connection on a libevent bufferevent.
+ *
+ * The read callback judges each frame by its prefix while the body is
+ * still in the kernel, so an oversized frame costs us at most the prefix.
+ * The input high-watermark keeps libevent from reading more than one
+ * frame ahead; complete frames are handed to the owner and drained at
+ * once, so input never holds more than one (partial) frame.
+ *
+ * Closing is a state, not an action: conn_close() only stops reading and
+ * waits for output to drain (or CONN_FLUSH_TIMEOUT_MS); the owner frees
+ * the connection after the `done` hook, outside our callbacks, because
+ * libevent may still touch the bufferevent after a callback returns.
+ */
+#include "conn.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/util.h>
+
+#include "frame.h"
+#include "log.h"
+
+struct conn {
+    uint64_t id;
+    struct bufferevent *bev;
+    struct event *frame_ev; /* deadline of the frame in progress */
+    struct event *idle_ev;  /* deadline for the next complete request */
+    struct event *flush_ev; /* deadline of a closing connection's flush */
+    struct conn_limits limits;
+    const struct conn_hooks *hooks;
+    void *owner;
+    struct dispatch_session session;
+    bool subscribed;
+    bool closing;
+    bool done;
+};
+
+static struct timeval conn_ms_to_tv(uint32_t ms)
+{
+    struct timeval tv = {
+        .tv_sec = (time_t)(ms / 1000u),
+        .tv_usec = (suseconds_t)((ms % 1000u) * 1000u),
+    };
+    return tv;
+}
+
+static void conn_arm(struct event *ev, uint32_t ms)
+{
+    if (ms == 0) {
+        event_del(ev);
+        return;
+    }
+    struct timeval tv = conn_ms_to_tv(ms);
+    event_add(ev, &tv);
+}
+
+static void conn_arm_idle(struct conn *c)
+{
+    if (c->subscribed)
+        event_del(c->idle_ev);
+    else
+        conn_arm(c->idle_ev, c->limits.idle_timeout_ms);
+}
+
+static void conn_set_watermark(struct conn *c)
+{
+    bufferevent_setwatermark(c->bev, EV_READ, 0,
+                             (size_t)c->limits.max_frame_bytes +
+                                 FRAME_PREFIX_MAX_BYTES);
+}
+
+/* The end of closing: from here on only conn_free() touches `c`. */
+static void conn_finish(struct conn *c)
+{
+    if (c->done)
+        return;
+    c->closing = true;
+    c->done = true;
+    event_del(c->frame_ev);
+    event_del(c->idle_ev);
+    event_del(c->flush_ev);
+    bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+    /* A FIN after our last byte tells the peer the close is deliberate,
+     * even if unread input turns the final close() into a reset. */
+    shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+    c->hooks->done(c->owner, c);
+}
+
+/* Drops the peer without flushing: its output is what we refuse to keep. */
+static void conn_drop(struct conn *c, const char *why)
+{
+    if (c->done)
+        return;
+    log_msg(LOG_LEVEL_WARN, c->id, "dropping connection: %s", why);
+    conn_finish(c);
+}
+
+void conn_close(struct conn *c, enum dispatch_error code, const char *why)
+{
+    if (c->closing)
+        return;
+    c->closing = true;
+    log_msg(LOG_LEVEL_INFO, c->id, "closing: %s", why);
+    event_del(c->frame_ev);
+    event_del(c->idle_ev);
+    bufferevent_disable(c->bev, EV_READ);
+
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    if (code != 0) {
+        uint8_t *frame = NULL;
+        size_t len = 0;
+        /* The error frame bypasses the output cap: it is small, and the
+         * peer deserves to learn why it is being closed. */
+        if (dispatch_error_frame(code, why, &frame, &len) == 0)
+            evbuffer_add(out, frame, len);
+        free(frame);
+    }
+    if (evbuffer_get_length(out) == 0) {
+        conn_finish(c);
+        return;
+    }
+    conn_arm(c->flush_ev, CONN_FLUSH_TIMEOUT_MS);
+}
+
+/* Handles every complete frame in the input; returns whether any was. */
+static bool conn_read_frames(struct conn *c, struct evbuffer *in)
+{
+    bool progressed = false;
+    while (!c->closing) {
+        size_t avail = evbuffer_get_length(in);
+        if (avail == 0)
+            break;
+        size_t peek = avail < FRAME_PREFIX_MAX_BYTES ? avail
+                                                     : FRAME_PREFIX_MAX_BYTES;
+        const uint8_t *p = evbuffer_pullup(in, (ev_ssize_t)peek);
+        size_t prefix_len = 0;
+        size_t body_len = 0;
+        enum frame_status st = frame_parse(p, peek, c->limits.max_frame_bytes,
+                                           &prefix_len, &body_len);
+        if (st == FRAME_BAD) {
+            conn_close(c, DISPATCH_ERR_BAD_FRAME, "malformed length prefix");
+            break;
+        }
+        if (st == FRAME_TOO_BIG) {
+            conn_close(c, DISPATCH_ERR_FRAME_TOO_BIG,
+                       "frame larger than max_frame_bytes");
+            break;
+        }
+        size_t total = prefix_len + body_len;
+        if (prefix_len == 0 || avail < total)
+            break;
+        p = evbuffer_pullup(in, (ev_ssize_t)total);
+        if (p == NULL) {
+            conn_drop(c, "out of memory");
+            break;
+        }
+        progressed = true;
+        enum dispatch_verdict v =
+            c->hooks->frame(c->owner, c, p + prefix_len, body_len);
+        evbuffer_drain(in, total);
+        if (v == DISPATCH_CLOSE)
+            conn_close(c, 0, "closed after the response");
+    }
+    return progressed;
+}
+
+static void conn_read_cb(struct bufferevent *bev, void *arg)
+{
+    struct conn *c = arg;
+    struct evbuffer *in = bufferevent_get_input(bev);
+
+    bool progressed = conn_read_frames(c, in);
+    if (c->closing)
+        return;
+    if (progressed) {
+        event_del(c->frame_ev);
+        conn_arm_idle(c);
+    }
+    /* The deadline runs from the first byte of the frame, not from the
+     * last read: a trickling peer must not keep it alive. */
+    if (evbuffer_get_length(in) > 0 && !evtimer_pending(c->frame_ev, NULL))
+        conn_arm(c->frame_ev, c->limits.frame_timeout_ms);
+}
+
+static void conn_write_cb(struct bufferevent *bev, void *arg)
+{
+    struct conn *c = arg;
+    if (c->closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+        conn_finish(c);
+}
+
+static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+    struct conn *c = arg;
+    (void)bev;
+    if (what & BEV_EVENT_ERROR) {
+        log_msg(LOG_LEVEL_DEBUG, c->id, "socket error: %s",
+                evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+        conn_finish(c);
+    } else if (what & BEV_EVENT_EOF) {
+        /* The peer may only have shut down its sending half and still
+         * want the responses already queued for it. */
+        if (c->closing)
+            conn_finish(c);
+        else
+            conn_close(c, 0, "peer closed the connection");
+    }
+}
+
+static void conn_frame_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    conn_close(arg, DISPATCH_ERR_FRAME_TIMEOUT, "frame timeout");
+}
+
+static void conn_idle_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    conn_close(arg, DISPATCH_ERR_IDLE_TIMEOUT, "idle timeout");
+}
+
+static void conn_flush_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    conn_drop(arg, "output not flushed in time");
+}
+
+struct conn *conn_new(struct event_base *base, int fd, uint64_t id,
+                      const struct conn_limits *limits,
+                      const struct conn_hooks *hooks, void *owner)
+{
+    struct conn *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return NULL;
+    c->id = id;
+    c->limits = *limits;
+    c->hooks = hooks;
+    c->owner = owner;
+    c->session.conn_id = id;
+    c->frame_ev = evtimer_new(base, conn_frame_timeout_cb, c);
+    c->idle_ev = evtimer_new(base, conn_idle_timeout_cb, c);
+    c->flush_ev = evtimer_new(base, conn_flush_timeout_cb, c);
+    if (c->frame_ev == NULL || c->idle_ev == NULL || c->flush_ev == NULL)
+        goto fail;
+    size_t sndbuf = limits->output_cap_bytes < CONN_SNDBUF_MAX_BYTES
+                        ? limits->output_cap_bytes
+                        : CONN_SNDBUF_MAX_BYTES;
+    if (sndbuf > 0) {
+        int v = (int)sndbuf;
+        /* Best effort: the default only makes the cap looser. */
+        (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+    }
+    /* Created last: from here on the bufferevent owns `fd`. */
+    c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (c->bev == NULL)
+        goto fail;
+    bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+    conn_set_watermark(c);
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    conn_arm_idle(c);
+    return c;
+
+fail:
+    conn_free(c);
+    return NULL;
+}
+
+void conn_free(struct conn *c)
+{
+    if (c == NULL)
+        return;
+    if (c->bev != NULL)
+        bufferevent_free(c->bev);
+    if (c->frame_ev != NULL)
+        event_free(c->frame_ev);
+    if (c->idle_ev != NULL)
+        event_free(c->idle_ev);
+    if (c->flush_ev != NULL)
+        event_free(c->flush_ev);
+    free(c);
+}
+
+int conn_send_parts(struct conn *c, const uint8_t *const *parts,
+                    const size_t *lens, size_t n)
+{
+    if (c->closing)
+        return -EPIPE;
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    size_t queued = evbuffer_get_length(out);
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += lens[i];
+    if (queued > 0 && (total > c->limits.output_cap_bytes ||
+                       queued > c->limits.output_cap_bytes - total)) {
+        conn_drop(c, "output cap exceeded (peer not reading)");
+        return -ENOBUFS;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (evbuffer_add(out, parts[i], lens[i]) != 0) {
+            conn_drop(c, "out of memory for output");
+            return -ENOBUFS;
+        }
+    }
+    return 0;
+}
+
+int conn_send(struct conn *c, const uint8_t *frame, size_t len)
+{
+    return conn_send_parts(c, &frame, &len, 1);
+}
+
+void conn_set_limits(struct conn *c, const struct conn_limits *limits)
+{
+    c->limits = *limits;
+    if (!c->closing)
+        conn_set_watermark(c);
+}
+
+void conn_set_subscribed(struct conn *c, bool subscribed)
+{
+    c->subscribed = subscribed;
+    if (!c->closing)
+        conn_arm_idle(c);
+}
+
+bool conn_is_closing(const struct conn *c)
+{
+    return c->closing;
+}
+
+uint64_t conn_id(const struct conn *c)
+{
+    return c->id;
+}
+
+struct dispatch_session *conn_session(struct conn *c)
+{
+    return &c->session;
+}

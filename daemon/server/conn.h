@@ -1,0 +1,102 @@
+/* conn.h -- one client connection: framing, limits, timeouts, closing.
+ *
+ * A connection reads length-prefixed frames (frame.h), hands each complete
+ * body to its owner, and queues the owner's response frames.  It enforces
+ * the per-connection limits on its own:
+ *
+ *   - input: a frame is judged by its prefix before its body is buffered;
+ *     an oversized prefix gets Error FRAME_TOO_BIG, a malformed one
+ *     BAD_FRAME, and the connection closes.  Input never holds more than
+ *     one frame (max_frame_bytes + prefix).
+ *   - frame deadline: once a frame's first byte arrived, the whole frame
+ *     must arrive within frame_timeout_ms (Error FRAME_TIMEOUT).
+ *   - idle deadline: a connection that completes no request for
+ *     idle_timeout_ms is closed (Error IDLE_TIMEOUT).  Subscribers are
+ *     exempt while subscribed: waiting for pushes is their job, and the
+ *     output cap already bounds what a dead subscriber costs.
+ *   - output: a send that would grow the unsent output beyond
+ *     output_cap_bytes drops the peer at once, without flushing; a send to
+ *     an empty output is always accepted, so one large reply fits.  The
+ *     socket's kernel send buffer is sized to the cap too (at most
+ *     CONN_SNDBUF_MAX_BYTES): left to autotuning, the kernel would hold
+ *     megabytes for a stalled peer before the cap ever applied.
+ *
+ * Closing.  A connection is never freed inside one of its own callbacks.
+ * conn_close() marks it closing, stops reading, and lets queued output
+ * drain for at most CONN_FLUSH_TIMEOUT_MS; then (or at once, when the peer
+ * is gone or dropped) it calls the owner's `done` hook.  The owner frees it
+ * later, from a point outside the connection's callbacks, with conn_free().
+ *
+ * A timeout of 0 disables that timeout.
+ */
+#ifndef MINGLE_CONN_H
+#define MINGLE_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dispatch.h"
+
+struct event_base;
+struct conn;
+
+/* How long a closing connection may take to flush its output. */
+#define CONN_FLUSH_TIMEOUT_MS 1000u
+/* Upper bound of a connection's kernel send buffer (see output above). */
+#define CONN_SNDBUF_MAX_BYTES (1024u * 1024u)
+
+struct conn_limits {
+    uint32_t max_frame_bytes;
+    uint32_t frame_timeout_ms;
+    uint32_t idle_timeout_ms;
+    size_t output_cap_bytes;
+};
+
+/* What a connection asks of its owner.  Both run inside the connection's
+ * callbacks: neither may free `c`. */
+struct conn_hooks {
+    /* One complete request body, valid only during the call. */
+    enum dispatch_verdict (*frame)(void *owner, struct conn *c,
+                                   const uint8_t *body, size_t len);
+    /* `c` has finished closing; the owner must conn_free() it later. */
+    void (*done)(void *owner, struct conn *c);
+};
+
+/* Wraps the accepted, connected socket `fd` (taken over: closed by
+ * conn_free).  Copies `limits`; keeps `hooks` and `owner` (borrowed).
+ * Returns NULL on allocation failure, with `fd` still the caller's. */
+struct conn *conn_new(struct event_base *base, int fd, uint64_t id,
+                      const struct conn_limits *limits,
+                      const struct conn_hooks *hooks, void *owner);
+
+/* Closes the socket and frees everything; NULL is a no-op. */
+void conn_free(struct conn *c);
+
+/* Queues the concatenation of `n` byte ranges as output (one frame, cut
+ * into parts so that publishers need not copy).  Returns 0; -EPIPE when
+ * the connection is already closing; -ENOBUFS when the output cap is
+ * exceeded, in which case the peer has been dropped. */
+int conn_send_parts(struct conn *c, const uint8_t *const *parts,
+                    const size_t *lens, size_t n);
+
+/* conn_send_parts() with a single part. */
+int conn_send(struct conn *c, const uint8_t *frame, size_t len);
+
+/* Starts closing: when `code` is nonzero, queues an Error frame with that
+ * code and `why` first.  Logs `why`.  Idempotent. */
+void conn_close(struct conn *c, enum dispatch_error code, const char *why);
+
+/* Applies new limits (a config reload); running timers keep their
+ * deadline, later ones use the new values. */
+void conn_set_limits(struct conn *c, const struct conn_limits *limits);
+
+/* Tells the connection whether it has subscriptions (idle exemption). */
+void conn_set_subscribed(struct conn *c, bool subscribed);
+
+bool conn_is_closing(const struct conn *c);
+uint64_t conn_id(const struct conn *c);
+/* The protocol state dispatch keeps for this connection. */
+struct dispatch_session *conn_session(struct conn *c);
+
+#endif

@@ -1,0 +1,765 @@
+/* dispatch.c -- request frames in, engine calls, response frames out.
+ *
+ * A body is unpacked through a capped arena (pballoc), then checked before
+ * anything uses it: every string on the wire is UTF-8 without NUL (checked
+ * on the wire, since protobuf-c's C strings would silently stop at a NUL),
+ * ids, texts and batch sizes are within their limits.  Mutations become a
+ * meetup_request; meetup_prepare() validates and computes the change, and
+ * commit() is the one place a change becomes state.  Responses are built
+ * in a second arena that lives for one request and borrow the hub's
+ * strings, so building one copies no text.
+ */
+#include "dispatch_impl.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistr.h>
+
+#include "frame.h"
+#include "meetup.h"
+#include "mingle.pb-c.h"
+#include "mingle_version.h"
+#include "pballoc.h"
+
+#define DISPATCH_MAX_ATTENDEES_PER_REQUEST 5000u
+#define DISPATCH_MAX_IDS_PER_REQUEST 10000u
+#define DISPATCH_MAX_PAIRS_PER_REQUEST 10000u
+#define DISPATCH_OUT_CAP_BYTES (512u * 1024u * 1024u)
+#define DISPATCH_WIRE_DEPTH_MAX 8 /* deeper than any message of the proto */
+#define DISPATCH_ID_FIELD_KEY ((1u << 3) | 0u)    /* Response.id, VARINT */
+#define DISPATCH_ROUND_FIELD_KEY ((7u << 3) | 2u) /* Response.round, LEN */
+
+/* ---- shared helpers ---- */
+
+int dispatch_fail_set(struct dispatch_fail *f, Mingle__V1__ErrorCode code,
+                      const char *fmt, ...)
+{
+    va_list ap;
+
+    f->code = code;
+    va_start(ap, fmt);
+    vsnprintf(f->msg, sizeof(f->msg), fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+void *dispatch_out_alloc(struct dispatch *d, size_t size)
+{
+    ProtobufCAllocator *a = pballoc_allocator(d->out);
+
+    return a->alloc(a->allocator_data, size);
+}
+
+Mingle__V1__ErrorCode dispatch_errno_code(int err)
+{
+    switch (err) {
+    case -EINVAL:
+        return MINGLE__V1__ERROR_CODE__BAD_REQUEST;
+    case -ENOENT:
+        return MINGLE__V1__ERROR_CODE__NOT_FOUND;
+    case -EEXIST:
+        return MINGLE__V1__ERROR_CODE__ALREADY_EXISTS;
+    case -EPERM:
+        return MINGLE__V1__ERROR_CODE__FAILED_PRECONDITION;
+    case -ENOMEM:
+        return MINGLE__V1__ERROR_CODE__RESOURCE_EXHAUSTED;
+    default:
+        break;
+    }
+    return MINGLE__V1__ERROR_CODE__INTERNAL;
+}
+
+int dispatch_check_event_id(struct dispatch_fail *f, uint64_t id)
+{
+    if (id == 0)
+        return dispatch_fail_set(f, MINGLE__V1__ERROR_CODE__BAD_REQUEST,
+                                 "event_id is required");
+    return 0;
+}
+
+/* ---- encoding ---- */
+
+/* Frames an encoded message: prefix + body in one malloc'ed buffer. */
+static int frame_message(const ProtobufCMessage *m, uint8_t **frame,
+                         size_t *len)
+{
+    size_t body = protobuf_c_message_get_packed_size(m);
+    uint8_t prefix[FRAME_PREFIX_MAX_BYTES];
+    size_t plen = frame_put_prefix(prefix, body);
+    uint8_t *buf = malloc(plen + body + 1);
+
+    if (buf == NULL)
+        return -ENOMEM;
+    memcpy(buf, prefix, plen);
+    protobuf_c_message_pack(m, buf + plen);
+    *frame = buf;
+    *len = plen + body;
+    return 0;
+}
+
+static void send_message(struct dispatch *d, void *peer,
+                         const ProtobufCMessage *m)
+{
+    uint8_t *frame;
+    size_t len;
+
+    if (frame_message(m, &frame, &len) < 0)
+        return;
+    /* -ENOBUFS: the transport drops the peer itself. */
+    d->ops->send(peer, frame, len);
+    free(frame);
+}
+
+static void send_error(struct dispatch *d, void *peer, uint64_t id,
+                       Mingle__V1__ErrorCode code, const char *msg)
+{
+    Mingle__V1__Error err = MINGLE__V1__ERROR__INIT;
+    Mingle__V1__Response resp = MINGLE__V1__RESPONSE__INIT;
+
+    err.code = code;
+    err.message = (char *)msg;
+    resp.id = id;
+    resp.body_case = MINGLE__V1__RESPONSE__BODY_ERROR;
+    resp.error = &err;
+    send_message(d, peer, &resp.base);
+}
+
+int dispatch_error_frame(enum dispatch_error code, const char *message,
+                         uint8_t **frame, size_t *len)
+{
+    Mingle__V1__Error err = MINGLE__V1__ERROR__INIT;
+    Mingle__V1__Response resp = MINGLE__V1__RESPONSE__INIT;
+
+    err.code = (Mingle__V1__ErrorCode)code;
+    err.message = (char *)(message ? message : "");
+    resp.body_case = MINGLE__V1__RESPONSE__BODY_ERROR;
+    resp.error = &err;
+    return frame_message(&resp.base, frame, len);
+}
+
+/* ---- checking what arrived ---- */
+
+static int wire_varint(const uint8_t *p, size_t len, size_t *off, uint64_t *v)
+{
+    unsigned shift = 0;
+
+    *v = 0;
+    while (*off < len && shift < 64) {
+        uint8_t b = p[(*off)++];
+
+        *v |= (uint64_t)(b & 0x7f) << shift;
+        if ((b & 0x80) == 0)
+            return 0;
+        shift += 7;
+    }
+    return -1;
+}
+
+/* Walks an (already decoded) body and checks every string field: UTF-8,
+ * no NUL.  Unknown fields are skipped. */
+static int wire_strings_ok(const ProtobufCMessageDescriptor *desc,
+                           const uint8_t *p, size_t len, int depth)
+{
+    size_t off = 0;
+
+    if (depth > DISPATCH_WIRE_DEPTH_MAX)
+        return -1;
+    while (off < len) {
+        const ProtobufCFieldDescriptor *fd;
+        uint64_t key, n;
+
+        if (wire_varint(p, len, &off, &key) < 0)
+            return -1;
+        switch (key & 7) {
+        case 0:
+            if (wire_varint(p, len, &off, &n) < 0)
+                return -1;
+            continue;
+        case 1:
+            n = 8;
+            break;
+        case 5:
+            n = 4;
+            break;
+        case 2:
+            if (wire_varint(p, len, &off, &n) < 0)
+                return -1;
+            break;
+        default:
+            return -1;
+        }
+        if (n > len - off)
+            return -1;
+        fd = (key & 7) == 2 && key >> 3 <= UINT32_MAX
+                 ? protobuf_c_message_descriptor_get_field(
+                       desc, (unsigned)(key >> 3))
+                 : NULL;
+        if (fd != NULL && fd->type == PROTOBUF_C_TYPE_STRING &&
+            (memchr(p + off, 0, n) != NULL || u8_check(p + off, n) != NULL))
+            return -1;
+        if (fd != NULL && fd->type == PROTOBUF_C_TYPE_MESSAGE &&
+            wire_strings_ok(fd->descriptor, p + off, n, depth + 1) < 0)
+            return -1;
+        off += n;
+    }
+    return 0;
+}
+
+int dispatch_check_id(struct dispatch_fail *f, const char *id)
+{
+    if (roster_check_id(id) < 0)
+        return dispatch_fail_set(f, MINGLE__V1__ERROR_CODE__BAD_REQUEST,
+                                 "bad attendee id \"%.64s\"", id);
+    return 0;
+}
+
+static int check_count(struct dispatch_fail *f, size_t n, size_t max,
+                       const char *what)
+{
+    if (n > max)
+        return dispatch_fail_set(f, MINGLE__V1__ERROR_CODE__RESOURCE_EXHAUSTED,
+                                 "too many %s in one request", what);
+    return 0;
+}
+
+/* An optional text: NULL when empty. */
+static const char *opt_text(const char *s)
+{
+    return s != NULL && s[0] != '\0' ? s : NULL;
+}
+
+/* Constant time in the configured token's length, whatever is offered. */
+static bool token_matches(const struct dispatch *d, const char *given)
+{
+    size_t glen = strlen(given), i;
+    unsigned char diff = glen != d->token_len;
+
+    for (i = 0; i < d->token_len; i++)
+        diff |= (unsigned char)d->token[i] ^
+                (unsigned char)(i < glen ? given[i] : 0);
+    return diff == 0;
+}
+
+/* ---- mutations ---- */
+
+/* THE place a change becomes state: a store hooks in here, before the
+ * change is applied in memory. */
+static int commit(struct dispatch *d, const struct meetup_change *change)
+{
+    return meetup_apply(d->hub, change);
+}
+
+/* prepare + commit; on failure fills `f`. */
+static int mutate(struct dispatch *d, const struct meetup_request *mr,
+                  struct meetup_change **out, struct dispatch_fail *f)
+{
+    int ret = meetup_prepare(d->hub, mr, out);
+
+    if (ret < 0)
+        return dispatch_fail_set(f, dispatch_errno_code(ret), "%s",
+                                 meetup_error(d->hub));
+    ret = commit(d, *out);
+    if (ret < 0) {
+        meetup_change_free(*out);
+        *out = NULL;
+        return dispatch_fail_set(f, MINGLE__V1__ERROR_CODE__UNAVAILABLE,
+                                 "could not apply the change");
+    }
+    return 0;
+}
+
+static uint64_t pick_seed(struct dispatch *d)
+{
+    uint64_t x = (uint64_t)time(NULL) ^ (++d->seed_counter << 32);
+
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9u;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebu;
+    return x ^ (x >> 31);
+}
+
+static int do_create(struct dispatch *d, const Mingle__V1__CreateEvent *c,
+                     Mingle__V1__Response *resp, struct dispatch_fail *f)
+{
+    struct meetup_request mr = { .op = MEETUP_OP_EVENT_CREATE };
+    struct meetup_change *ch;
+
+    mr.event.name = c->name;
+    mr.event.table_size = c->table_size;
+    mr.event.rounds_planned = c->rounds;
+    aff_weights_default(&mr.event.weights);
+    if (c->weights != NULL) {
+        if (!isfinite(c->weights->interests) ||
+            !isfinite(c->weights->business) ||
+            !isfinite(c->weights->same_company))
+            return dispatch_fail_set(f, MINGLE__V1__ERROR_CODE__BAD_REQUEST,
+                                     "weights must be finite");
+        mr.event.weights.interests = c->weights->interests;
+        mr.event.weights.business = c->weights->business;
+        mr.event.weights.same_company = c->weights->same_company;
+    }
+    mr.event.seed = c->seed_set ? c->seed : pick_seed(d);
+    if (c->history != NULL) {
+        if ((unsigned)c->history->kind >
+            (unsigned)MINGLE__V1__HISTORY_SCOPE__KIND__SINCE)
+            return dispatch_fail_set(f, MINGLE__V1__ERROR_CODE__BAD_REQUEST,
+                                     "bad history kind");
+        mr.event.history.kind = (enum meetup_scope_kind)c->history->kind;
+        mr.event.history.last_events = c->history->last_events;
+        mr.event.history.since_unix = c->history->since_unix;
+    }
+    mr.event.created_unix = (int64_t)time(NULL);
+    if (mutate(d, &mr, &ch, f) < 0)
+        return -1;
+    resp->body_case = MINGLE__V1__RESPONSE__BODY_EVENT;
+    resp->event = dispatch_event_info_msg(d, ch->event_id);
+    meetup_change_free(ch);
+    return 0;
+}
+
+static int do_upsert(struct dispatch *d, const Mingle__V1__UpsertAttendees *u,
+                     struct meetup_request *mr, struct dispatch_fail *f)
+{
+    struct att_profile *p;
+    size_t i;
+
+    if (dispatch_check_event_id(f, u->event_id) < 0 ||
+        check_count(f, u->n_attendees, DISPATCH_MAX_ATTENDEES_PER_REQUEST,
+                    "attendees") < 0)
+        return -1;
+    p = dispatch_out_alloc(d, (u->n_attendees + 1) * sizeof(*p));
+    if (p == NULL)
+        return dispatch_fail_set(f, MINGLE__V1__ERROR_CODE__RESOURCE_EXHAUSTED,
+                                 "out of memory");
+    for (i = 0; i < u->n_attendees; i++) {
+        const Mingle__V1__Attendee *a = u->attendees[i];
+
+        if (dispatch_check_id(f, a->id) < 0 ||
+            check_count(f, a->n_interests, ATT_TAGS_MAX, "interests") < 0 ||
+            check_count(f, a->n_offers, ATT_TAGS_MAX, "offers") < 0 ||
+            check_count(f, a->n_seeks, ATT_TAGS_MAX, "seeks") < 0)
+            return -1;
+        p[i] = (struct att_profile){
+            .id = a->id,
+            .name = opt_text(a->name),
+            .company = opt_text(a->company),
+            .industry = opt_text(a->industry),
+            .interests = (const char *const *)a->interests,
+            .n_interests = a->n_interests,
+            .offers = (const char *const *)a->offers,
+            .n_offers = a->n_offers,
+            .seeks = (const char *const *)a->seeks,
+            .n_seeks = a->n_seeks,
+        };
+    }
+    mr->op = MEETUP_OP_UPSERT;
+    mr->event_id = u->event_id;
+    mr->profiles = p;
+    mr->n_profiles = u->n_attendees;
+    return 0;
+}
+
+static int do_ids(uint64_t event_id, char **ids, size_t n,
+                  struct meetup_request *mr, struct dispatch_fail *f)
+{
+    size_t i;
+
+    if (dispatch_check_event_id(f, event_id) < 0 ||
+        check_count(f, n, DISPATCH_MAX_IDS_PER_REQUEST, "attendee ids") < 0)
+        return -1;
+    for (i = 0; i < n; i++) {
+        if (dispatch_check_id(f, ids[i]) < 0)
+            return -1;
+    }
+    mr->event_id = event_id;
+    mr->ids = (const char *const *)ids;
+    mr->n_ids = n;
+    return 0;
+}
+
+static int do_pairs(struct dispatch *d, const Mingle__V1__AddPairs *a,
+                    struct meetup_request *mr, struct dispatch_fail *f)
+{
+    struct meetup_pair *pairs;
+    size_t i;
+
+    if (dispatch_check_event_id(f, a->event_id) < 0 ||
+        check_count(f, a->n_pairs, DISPATCH_MAX_PAIRS_PER_REQUEST, "pairs") <
+            0)
+        return -1;
+    if (a->kind != MINGLE__V1__PAIR_KIND__MET_BEFORE &&
+        a->kind != MINGLE__V1__PAIR_KIND__AVOID)
+        return dispatch_fail_set(f, MINGLE__V1__ERROR_CODE__BAD_REQUEST,
+                                 "pair kind must be MET_BEFORE or AVOID");
+    pairs = dispatch_out_alloc(d, (a->n_pairs + 1) * sizeof(*pairs));
+    if (pairs == NULL)
+        return dispatch_fail_set(f, MINGLE__V1__ERROR_CODE__RESOURCE_EXHAUSTED,
+                                 "out of memory");
+    for (i = 0; i < a->n_pairs; i++) {
+        if (dispatch_check_id(f, a->pairs[i]->a) < 0 ||
+            dispatch_check_id(f, a->pairs[i]->b) < 0)
+            return -1;
+        pairs[i].a = a->pairs[i]->a;
+        pairs[i].b = a->pairs[i]->b;
+    }
+    mr->op = MEETUP_OP_PAIRS_ADD;
+    mr->event_id = a->event_id;
+    mr->pair_kind = a->kind == MINGLE__V1__PAIR_KIND__AVOID
+                        ? MEETUP_PAIR_AVOID
+                        : MEETUP_PAIR_MET_BEFORE;
+    mr->pairs = pairs;
+    mr->n_pairs = a->n_pairs;
+    return 0;
+}
+
+/* The mutations answered with Ack. */
+static int do_ack_mutation(struct dispatch *d, const Mingle__V1__Request *req,
+                           Mingle__V1__Response *resp, struct dispatch_fail *f)
+{
+    struct meetup_request mr = { 0 };
+    struct meetup_event_info info;
+    struct meetup_change *ch;
+    Mingle__V1__Ack *ack;
+    int ret = -1;
+
+    switch (req->body_case) {
+    case MINGLE__V1__REQUEST__BODY_UPSERT_ATTENDEES:
+        ret = do_upsert(d, req->upsert_attendees, &mr, f);
+        break;
+    case MINGLE__V1__REQUEST__BODY_REMOVE_ATTENDEE:
+        mr.op = MEETUP_OP_REMOVE;
+        ret = do_ids(req->remove_attendee->event_id,
+                     &req->remove_attendee->attendee_id, 1, &mr, f);
+        break;
+    case MINGLE__V1__REQUEST__BODY_CHECK_IN:
+        mr.op = MEETUP_OP_CHECK_IN;
+        ret = do_ids(req->check_in->event_id, req->check_in->attendee_ids,
+                     req->check_in->n_attendee_ids, &mr, f);
+        break;
+    case MINGLE__V1__REQUEST__BODY_CHECK_OUT:
+        mr.op = MEETUP_OP_CHECK_OUT;
+        ret = do_ids(req->check_out->event_id, req->check_out->attendee_ids,
+                     req->check_out->n_attendee_ids, &mr, f);
+        break;
+    case MINGLE__V1__REQUEST__BODY_ADD_PAIRS:
+        ret = do_pairs(d, req->add_pairs, &mr, f);
+        break;
+    case MINGLE__V1__REQUEST__BODY_FORGET_ATTENDEE:
+        mr.op = MEETUP_OP_FORGET;
+        ret = dispatch_check_id(f, req->forget_attendee->attendee_id);
+        mr.ids = (const char *const *)&req->forget_attendee->attendee_id;
+        mr.n_ids = 1;
+        break;
+    default:
+        break;
+    }
+    if (ret < 0 || mutate(d, &mr, &ch, f) < 0)
+        return -1;
+    DISPATCH_OUT_NEW(d, ack, Mingle__V1__Ack, MINGLE__V1__ACK__INIT);
+    if (ack != NULL) {
+        ack->count = ch->count;
+        if (mr.event_id != 0 &&
+            meetup_event_info(d->hub, mr.event_id, &info) == 0)
+            ack->present = info.present;
+    }
+    meetup_change_free(ch);
+    resp->body_case = MINGLE__V1__RESPONSE__BODY_ACK;
+    resp->ack = ack;
+    return 0;
+}
+
+/* ---- rounds and schedules ---- */
+
+/* Answers a NextRound and pushes the same RoundAssigned bytes to the
+ * event's subscribers: encoded once, as the Response's `round` field. */
+static int do_next_round(struct dispatch *d, void *peer,
+                         const Mingle__V1__Request *req,
+                         struct dispatch_fail *f)
+{
+    struct meetup_request mr = { .op = MEETUP_OP_NEXT_ROUND };
+    struct meetup_schedule *s = NULL;
+    struct meetup_change *ch = NULL;
+    Mingle__V1__RoundAssigned *m;
+    uint8_t *buf = NULL;
+    size_t body, klen, flen, total, off;
+    uint8_t key[FRAME_PREFIX_MAX_BYTES * 2 + 1];
+    int ret = -1;
+
+    mr.event_id = req->next_round->event_id;
+    mr.now_unix = (int64_t)time(NULL);
+    if (dispatch_check_event_id(f, mr.event_id) < 0 ||
+        mutate(d, &mr, &ch, f) < 0)
+        goto out;
+    if (meetup_schedule_get(d->hub, mr.event_id, ch->round.round, &s) < 0 ||
+        s->n_rounds != 1 ||
+        (m = dispatch_round_msg(d, mr.event_id, &s->rounds[0])) == NULL) {
+        dispatch_fail_set(f, MINGLE__V1__ERROR_CODE__INTERNAL,
+                          "round assigned but not reportable");
+        goto out;
+    }
+    body = mingle__v1__round_assigned__get_packed_size(m);
+    /* id field, then the round field: key, length, message. */
+    klen = 0;
+    if (req->id != 0) {
+        key[klen++] = DISPATCH_ID_FIELD_KEY;
+        klen += frame_put_prefix(key + klen, req->id);
+    }
+    flen = 1 + frame_put_prefix(key + klen + 1, body);
+    key[klen] = DISPATCH_ROUND_FIELD_KEY;
+    total = klen + flen + body;
+    buf = malloc(FRAME_PREFIX_MAX_BYTES + total);
+    if (buf == NULL) {
+        dispatch_fail_set(f, MINGLE__V1__ERROR_CODE__RESOURCE_EXHAUSTED,
+                          "out of memory");
+        goto out;
+    }
+    off = frame_put_prefix(buf, total);
+    memcpy(buf + off, key, klen + flen);
+    mingle__v1__round_assigned__pack(m, buf + off + klen + flen);
+    d->ops->send(peer, buf, off + total);
+    d->ops->publish(d->server, mr.event_id, buf + off + klen, flen + body);
+    ret = 0;
+out:
+    free(buf);
+    meetup_schedule_free(s);
+    meetup_change_free(ch);
+    return ret;
+}
+
+static int do_close(struct dispatch *d, uint64_t event_id,
+                    Mingle__V1__Response *resp, struct dispatch_fail *f)
+{
+    struct meetup_request mr = { .op = MEETUP_OP_EVENT_CLOSE };
+    struct meetup_change *ch;
+
+    mr.event_id = event_id;
+    if (dispatch_check_event_id(f, event_id) < 0 || mutate(d, &mr, &ch, f) < 0)
+        return -1;
+    meetup_change_free(ch);
+    return dispatch_event(d, event_id, resp, f);
+}
+
+static int do_subscribe(struct dispatch *d, void *peer,
+                        const Mingle__V1__Request *req,
+                        Mingle__V1__Response *resp, struct dispatch_fail *f)
+{
+    uint64_t event_id = req->subscribe->event_id;
+    struct meetup_event_info info;
+    Mingle__V1__Subscribed *m;
+
+    if (dispatch_check_event_id(f, event_id) < 0)
+        return -1;
+    if (meetup_event_info(d->hub, event_id, &info) < 0)
+        return dispatch_fail_set(f, MINGLE__V1__ERROR_CODE__NOT_FOUND,
+                                 "no such event");
+    DISPATCH_OUT_NEW(d, m, Mingle__V1__Subscribed,
+                     MINGLE__V1__SUBSCRIBED__INIT);
+    if (m == NULL || d->ops->subscribe(peer, event_id, req->id) < 0)
+        return dispatch_fail_set(f, MINGLE__V1__ERROR_CODE__RESOURCE_EXHAUSTED,
+                                 "cannot subscribe");
+    m->event_id = event_id;
+    m->rounds_done = info.rounds_done;
+    resp->body_case = MINGLE__V1__RESPONSE__BODY_SUBSCRIBED;
+    resp->subscribed = m;
+    return 0;
+}
+
+static int do_unsubscribe(struct dispatch *d, void *peer, uint64_t event_id,
+                          Mingle__V1__Response *resp, struct dispatch_fail *f)
+{
+    Mingle__V1__Ack *ack;
+
+    if (dispatch_check_event_id(f, event_id) < 0)
+        return -1;
+    DISPATCH_OUT_NEW(d, ack, Mingle__V1__Ack, MINGLE__V1__ACK__INIT);
+    if (ack == NULL)
+        return dispatch_fail_set(f, MINGLE__V1__ERROR_CODE__RESOURCE_EXHAUSTED,
+                                 "out of memory");
+    ack->count = d->ops->unsubscribe(peer, event_id) == 0;
+    resp->body_case = MINGLE__V1__RESPONSE__BODY_ACK;
+    resp->ack = ack;
+    return 0;
+}
+
+static int do_hello(struct dispatch *d, struct dispatch_session *s,
+                    const Mingle__V1__Hello *h, Mingle__V1__Response *resp,
+                    struct dispatch_fail *f)
+{
+    Mingle__V1__HelloReply *m;
+
+    if (d->token != NULL && !token_matches(d, h->token))
+        return dispatch_fail_set(f, MINGLE__V1__ERROR_CODE__UNAUTHENTICATED,
+                                 "wrong token");
+    if (h->protocol_version !=
+        MINGLE__V1__PROTOCOL_VERSION__PROTOCOL_VERSION_1)
+        return dispatch_fail_set(f,
+                                 MINGLE__V1__ERROR_CODE__UNSUPPORTED_VERSION,
+                                 "this server speaks protocol version 1");
+    DISPATCH_OUT_NEW(d, m, Mingle__V1__HelloReply,
+                     MINGLE__V1__HELLO_REPLY__INIT);
+    if (m == NULL)
+        return dispatch_fail_set(f, MINGLE__V1__ERROR_CODE__RESOURCE_EXHAUSTED,
+                                 "out of memory");
+    s->authenticated = true;
+    m->protocol_version = MINGLE__V1__PROTOCOL_VERSION__PROTOCOL_VERSION_1;
+    m->server_version = (char *)MINGLE_VERSION;
+    m->max_frame_bytes = d->max_frame_bytes;
+    m->max_attendees_per_request = DISPATCH_MAX_ATTENDEES_PER_REQUEST;
+    resp->body_case = MINGLE__V1__RESPONSE__BODY_HELLO;
+    resp->hello = m;
+    return 0;
+}
+
+/* ---- the entry points ---- */
+
+/* Routes one decoded request; fills rp or f.  NextRound answers itself
+ * (rp->resp stays unset). */
+static int route(struct dispatch *d, void *peer, struct dispatch_session *s,
+                 const Mingle__V1__Request *req, struct dispatch_reply *rp,
+                 struct dispatch_fail *f)
+{
+    Mingle__V1__Response *resp = &rp->resp;
+
+    switch (req->body_case) {
+    case MINGLE__V1__REQUEST__BODY_HELLO:
+        return do_hello(d, s, req->hello, resp, f);
+    case MINGLE__V1__REQUEST__BODY_CREATE_EVENT:
+        return do_create(d, req->create_event, resp, f);
+    case MINGLE__V1__REQUEST__BODY_GET_EVENT:
+        return dispatch_event(d, req->get_event->event_id, resp, f);
+    case MINGLE__V1__REQUEST__BODY_LIST_EVENTS:
+        return dispatch_list_events(d, req->list_events->include_closed, resp,
+                                    f);
+    case MINGLE__V1__REQUEST__BODY_CLOSE_EVENT:
+        return do_close(d, req->close_event->event_id, resp, f);
+    case MINGLE__V1__REQUEST__BODY_UPSERT_ATTENDEES:
+    case MINGLE__V1__REQUEST__BODY_REMOVE_ATTENDEE:
+    case MINGLE__V1__REQUEST__BODY_CHECK_IN:
+    case MINGLE__V1__REQUEST__BODY_CHECK_OUT:
+    case MINGLE__V1__REQUEST__BODY_ADD_PAIRS:
+    case MINGLE__V1__REQUEST__BODY_FORGET_ATTENDEE:
+        return do_ack_mutation(d, req, resp, f);
+    case MINGLE__V1__REQUEST__BODY_NEXT_ROUND:
+        return do_next_round(d, peer, req, f);
+    case MINGLE__V1__REQUEST__BODY_GET_SCHEDULE:
+        return dispatch_schedule(d, req->get_schedule->event_id, rp, f);
+    case MINGLE__V1__REQUEST__BODY_EXPLAIN:
+        return dispatch_explain(d, req->explain, rp, f);
+    case MINGLE__V1__REQUEST__BODY_GET_STATS:
+        return dispatch_stats(d, req->get_stats->event_id, resp, f);
+    case MINGLE__V1__REQUEST__BODY_SUBSCRIBE:
+        return do_subscribe(d, peer, req, resp, f);
+    case MINGLE__V1__REQUEST__BODY_UNSUBSCRIBE:
+        return do_unsubscribe(d, peer, req->unsubscribe->event_id, resp, f);
+    case MINGLE__V1__REQUEST__BODY_LIST_ATTENDEES:
+        return dispatch_attendees(d, req->list_attendees->event_id, rp, f);
+    case MINGLE__V1__REQUEST__BODY_EXPORT_HISTORY:
+        return dispatch_history(d, req->export_history, resp, f);
+    default:
+        break;
+    }
+    return dispatch_fail_set(f, MINGLE__V1__ERROR_CODE__BAD_REQUEST,
+                             "request has no known body");
+}
+
+enum dispatch_verdict dispatch_handle(struct dispatch *d, void *peer,
+                                      struct dispatch_session *s,
+                                      const uint8_t *body, size_t len)
+{
+    struct dispatch_reply rp = { .resp = MINGLE__V1__RESPONSE__INIT };
+    struct dispatch_fail f = { MINGLE__V1__ERROR_CODE__ERROR_CODE_UNSPECIFIED,
+                               "" };
+    enum dispatch_verdict verdict = DISPATCH_CONTINUE;
+    Mingle__V1__Request *req;
+
+    d->requests++;
+    pballoc_reset(d->in, pballoc_cap_for(len));
+    pballoc_reset(d->out, DISPATCH_OUT_CAP_BYTES);
+    req = mingle__v1__request__unpack(pballoc_allocator(d->in), len, body);
+    if (req == NULL) {
+        send_error(d, peer, 0, MINGLE__V1__ERROR_CODE__BAD_FRAME,
+                   pballoc_exhausted(d->in) ? "message too costly to decode"
+                                            : "undecodable request");
+        return DISPATCH_CLOSE;
+    }
+    if (d->token != NULL && !s->authenticated &&
+        req->body_case != MINGLE__V1__REQUEST__BODY_HELLO) {
+        send_error(d, peer, req->id, MINGLE__V1__ERROR_CODE__UNAUTHENTICATED,
+                   "the first request must be Hello with the token");
+        return DISPATCH_CLOSE;
+    }
+    if (wire_strings_ok(&mingle__v1__request__descriptor, body, len, 0) < 0)
+        dispatch_fail_set(&f, MINGLE__V1__ERROR_CODE__BAD_REQUEST,
+                          "a string is not UTF-8 or contains NUL");
+    else if (route(d, peer, s, req, &rp, &f) == 0 &&
+             rp.resp.body_case != MINGLE__V1__RESPONSE__BODY__NOT_SET) {
+        rp.resp.id = req->id;
+        send_message(d, peer, &rp.resp.base);
+    }
+    if (f.code != MINGLE__V1__ERROR_CODE__ERROR_CODE_UNSPECIFIED) {
+        send_error(d, peer, req->id, f.code, f.msg);
+        /* A connection that fails the handshake gets no second try. */
+        if (f.code == MINGLE__V1__ERROR_CODE__UNAUTHENTICATED ||
+            f.code == MINGLE__V1__ERROR_CODE__UNSUPPORTED_VERSION)
+            verdict = DISPATCH_CLOSE;
+    }
+    meetup_schedule_free(rp.sched);
+    meetup_explain_free(rp.explain);
+    meetup_attendee_list_free(rp.list);
+    return verdict;
+}
+
+struct dispatch *dispatch_new(const struct dispatch_config *cfg,
+                              const struct dispatch_ops *ops, void *server,
+                              int *err)
+{
+    struct dispatch *d = calloc(1, sizeof(*d));
+
+    *err = -ENOMEM;
+    if (d == NULL)
+        return NULL;
+    d->ops = ops;
+    d->server = server;
+    d->max_frame_bytes = cfg->max_frame_bytes ? cfg->max_frame_bytes
+                                               : FRAME_DEFAULT_MAX_BYTES;
+    d->started = time(NULL);
+    if (cfg->auth_token != NULL && cfg->auth_token[0] != '\0') {
+        d->token = strdup(cfg->auth_token);
+        if (d->token == NULL)
+            goto fail;
+        d->token_len = strlen(d->token);
+    }
+    if (cfg->data_dir != NULL) {
+        d->data_dir = strdup(cfg->data_dir);
+        if (d->data_dir == NULL)
+            goto fail;
+    }
+    d->hub = meetup_new();
+    d->in = pballoc_new(pballoc_cap_for(0));
+    d->out = pballoc_new(DISPATCH_OUT_CAP_BYTES);
+    if (d->hub == NULL || d->in == NULL || d->out == NULL)
+        goto fail;
+    *err = 0;
+    return d;
+fail:
+    dispatch_free(d);
+    return NULL;
+}
+
+void dispatch_free(struct dispatch *d)
+{
+    if (d == NULL)
+        return;
+    meetup_free(d->hub);
+    pballoc_free(d->in);
+    pballoc_free(d->out);
+    free(d->token);
+    free(d->data_dir);
+    free(d);
+}

@@ -1,0 +1,89 @@
+/* dispatch.h -- turns request frames into engine calls and response frames.
+ *
+ * The boundary between the transport (server.c, conn.c: sockets, buffers,
+ * timeouts) and the meaning of messages (this module: protobuf decoding,
+ * validation, the meetup state).  The transport knows nothing about
+ * scoring; dispatch knows nothing about sockets.  Only this module and
+ * proto/ see generated protobuf names.
+ */
+#ifndef MINGLE_DISPATCH_H
+#define MINGLE_DISPATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* What dispatch needs from the transport.  `peer` is the transport's
+ * connection handle, `server` its server handle; both opaque here. */
+struct dispatch_ops {
+    /* Queues one complete frame (length prefix included) on `peer`.
+     * Returns 0, or -ENOBUFS when the peer's output cap is exceeded (the
+     * transport then drops the peer after the current callback). */
+    int (*send)(void *peer, const uint8_t *frame, size_t len);
+    /* Adds or removes `peer` as a subscriber of `event_id`; pushes carry
+     * `request_id`.  Return 0 or a negative errno. */
+    int (*subscribe)(void *peer, uint64_t event_id, uint64_t request_id);
+    int (*unsubscribe)(void *peer, uint64_t event_id);
+    /* Pushes to every subscriber of `event_id` a Response made of the
+     * subscriber's request id followed by `body`: the already-encoded
+     * Response oneof field (tag and length included), encoded once. */
+    void (*publish)(void *server, uint64_t event_id, const uint8_t *body,
+                    size_t len);
+    /* Fills transport figures for Stats. */
+    void (*stats)(void *server, uint32_t *connections, uint32_t *subscribers);
+};
+
+struct dispatch_config {
+    uint32_t max_frame_bytes;  /* reported in HelloReply */
+    const char *auth_token;    /* NULL or "": no Hello required; copied */
+    const char *data_dir;      /* for the store; NULL: in memory only */
+};
+
+/* Per-connection protocol state, owned by the transport's connection. */
+struct dispatch_session {
+    bool authenticated; /* a Hello with the right token was seen */
+    uint64_t conn_id;   /* for logs */
+};
+
+/* What the transport should do after dispatch_handle(). */
+enum dispatch_verdict {
+    DISPATCH_CONTINUE, /* keep reading */
+    DISPATCH_CLOSE,    /* flush what was queued, then close */
+};
+
+struct dispatch;
+
+/* Creates the dispatcher and the state it serves.  Copies `cfg`; keeps
+ * `ops` and `server` (borrowed, must outlive it).  Returns NULL with
+ * *err set to a negative errno on failure. */
+struct dispatch *dispatch_new(const struct dispatch_config *cfg,
+                              const struct dispatch_ops *ops, void *server,
+                              int *err);
+
+/* Frees the dispatcher and its state; NULL is a no-op. */
+void dispatch_free(struct dispatch *d);
+
+/* Handles one request body (the frame without its length prefix), queues
+ * the response(s) through ops->send, and says whether to keep the
+ * connection.  Never frees `peer`. */
+enum dispatch_verdict dispatch_handle(struct dispatch *d, void *peer,
+                                      struct dispatch_session *s,
+                                      const uint8_t *body, size_t len);
+
+/* Error codes the transport itself reports (values of mingle.v1.ErrorCode). */
+enum dispatch_error {
+    DISPATCH_ERR_FRAME_TOO_BIG = 2,
+    DISPATCH_ERR_BAD_FRAME = 3,
+    DISPATCH_ERR_RESOURCE_EXHAUSTED = 8,
+    DISPATCH_ERR_UNAVAILABLE = 10,
+    DISPATCH_ERR_FRAME_TIMEOUT = 12,
+    DISPATCH_ERR_IDLE_TIMEOUT = 13,
+};
+
+/* Encodes a complete Error response frame (id 0) for failures found by
+ * the transport.  Stores a malloc'ed frame in *frame (caller frees) and
+ * its length in *len.  Returns 0 or -ENOMEM. */
+int dispatch_error_frame(enum dispatch_error code, const char *message,
+                         uint8_t **frame, size_t *len);
+
+#endif

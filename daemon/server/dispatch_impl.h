@@ -1,0 +1,99 @@
+/* dispatch_impl.h -- what dispatch.c and dispatch_reply.c share; not a
+ * public API.
+ *
+ * dispatch.c decodes, authenticates, checks and routes requests and runs
+ * the mutations; dispatch_reply.c builds the query responses from the
+ * engine's views.  Response messages live in the per-request `out` arena
+ * and borrow the hub's strings.
+ */
+#ifndef MINGLE_DISPATCH_IMPL_H
+#define MINGLE_DISPATCH_IMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "dispatch.h"
+#include "meetup.h"
+#include "mingle.pb-c.h"
+#include "pballoc.h"
+
+struct dispatch {
+    const struct dispatch_ops *ops;
+    void *server;
+    uint32_t max_frame_bytes;
+    char *token; /* NULL: no Hello required */
+    size_t token_len;
+    char *data_dir;
+    struct meetup *hub;
+    struct pballoc *in; /* the decoded request */
+    struct pballoc *out; /* the response being built */
+    time_t started;
+    uint64_t requests;
+    uint64_t seed_counter;
+};
+
+/* The response being built, and the engine views it borrows from until
+ * it is sent. */
+struct dispatch_reply {
+    Mingle__V1__Response resp;
+    struct meetup_schedule *sched;
+    struct meetup_explain *explain;
+    struct meetup_attendee_list *list;
+};
+
+/* A failure on the way to a response: code and text for Error. */
+struct dispatch_fail {
+    Mingle__V1__ErrorCode code;
+    char msg[256];
+};
+
+/* Records a failure in *f; always returns -1 for tail calls. */
+int dispatch_fail_set(struct dispatch_fail *f, Mingle__V1__ErrorCode code,
+                      const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Memory for the response under construction, freed after it is sent;
+ * NULL when the response grows past its cap. */
+void *dispatch_out_alloc(struct dispatch *d, size_t size);
+
+#define DISPATCH_OUT_NEW(d, var, type, init)                                  \
+    do {                                                                      \
+        (var) = dispatch_out_alloc((d), sizeof(type));                        \
+        if ((var) != NULL)                                                    \
+            *(var) = (type)init;                                              \
+    } while (0)
+
+/* The ErrorCode for a negative errno of the engine. */
+Mingle__V1__ErrorCode dispatch_errno_code(int err);
+
+/* BAD_REQUEST for a malformed attendee id; returns 0 or -1. */
+int dispatch_check_id(struct dispatch_fail *f, const char *id);
+
+/* BAD_REQUEST for event id 0; returns 0 or -1. */
+int dispatch_check_event_id(struct dispatch_fail *f, uint64_t id);
+
+/* dispatch_reply.c.  The *_msg builders return NULL when the response
+ * outgrows its arena; the others fill a response and return 0, or -1
+ * with *f filled. */
+Mingle__V1__EventInfo *dispatch_event_info_msg(struct dispatch *d,
+                                               uint64_t event_id);
+Mingle__V1__RoundAssigned *
+dispatch_round_msg(struct dispatch *d, uint64_t event_id,
+                   const struct meetup_round_view *r);
+int dispatch_event(struct dispatch *d, uint64_t event_id,
+                   Mingle__V1__Response *resp, struct dispatch_fail *f);
+int dispatch_list_events(struct dispatch *d, bool include_closed,
+                         Mingle__V1__Response *resp, struct dispatch_fail *f);
+int dispatch_schedule(struct dispatch *d, uint64_t event_id,
+                      struct dispatch_reply *rp, struct dispatch_fail *f);
+int dispatch_explain(struct dispatch *d, const Mingle__V1__Explain *x,
+                     struct dispatch_reply *rp, struct dispatch_fail *f);
+int dispatch_stats(struct dispatch *d, uint64_t event_id,
+                   Mingle__V1__Response *resp, struct dispatch_fail *f);
+int dispatch_attendees(struct dispatch *d, uint64_t event_id,
+                       struct dispatch_reply *rp, struct dispatch_fail *f);
+int dispatch_history(struct dispatch *d, const Mingle__V1__ExportHistory *x,
+                     Mingle__V1__Response *resp, struct dispatch_fail *f);
+
+#endif

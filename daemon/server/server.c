@@ -1,0 +1,693 @@
+/* server.c -- listeners, signals, the run loop, and subscription fan-out.
+ *
+ * Ownership: the server owns one `server_client` per accepted connection
+ * and frees it only from the reaper, an event it activates when a
+ * connection reports `done`.  Connections therefore never disappear while
+ * one of their callbacks (or a publish iterating over them) is running;
+ * a dead client merely stops receiving until the reaper runs.
+ *
+ * Subscriptions are kept per event ("topic") in small arrays: the number
+ * of events and subscribers is modest, and a publish walks one array.
+ */
+#include "server.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <event2/event.h>
+#include <event2/util.h>
+#include <event2/listener.h>
+
+#include "conn.h"
+#include "daemon_config.h"
+#include "dispatch.h"
+#include "frame.h"
+#include "log.h"
+
+/* A connection may follow this many events at once. */
+#define SERVER_MAX_SUBS_PER_CONN 64u
+/* After a failed accept (e.g. out of file descriptors), wait this long
+ * before accepting again instead of spinning on a readable listener. */
+#define SERVER_ACCEPT_PAUSE_MS 100
+/* How long a stop may take beyond the connections' own flush deadline. */
+#define SERVER_STOP_SLACK_MS 250
+
+struct server;
+
+struct server_client {
+    struct server *srv;
+    struct conn *conn;
+    struct server_client *prev;
+    struct server_client *next;
+    struct server_client *next_dead;
+    uint32_t subs; /* topics this client is subscribed to */
+    bool dead;
+};
+
+struct server_sub {
+    struct server_client *client;
+    uint64_t request_id;
+};
+
+struct server_topic {
+    uint64_t event_id;
+    struct server_sub *subs;
+    size_t n;
+    size_t cap;
+};
+
+struct server {
+    struct event_base *base;
+    struct evconnlistener **listeners;
+    size_t n_listeners;
+    struct event *sig_int;
+    struct event *sig_term;
+    struct event *sig_hup;
+    struct event *reaper;    /* frees dead clients outside their callbacks */
+    struct event *stop_timer;
+    struct event *resume_accept;
+    struct dispatch *dispatch;
+
+    const struct cfg_daemon *cfg; /* as started; borrowed */
+    const char *config_path;
+    struct conn_limits limits;
+    uint32_t max_connections;
+
+    struct server_client *clients;
+    struct server_client *dead;
+    size_t n_clients;
+    uint64_t next_conn_id;
+
+    struct server_topic *topics;
+    size_t n_topics;
+    size_t n_subs;
+
+    bool stopping;
+};
+
+/* ---- configuration ---------------------------------------------------- */
+
+static enum log_level server_log_level(enum cfg_log_level level)
+{
+    switch (level) {
+    case CFG_LOG_ERROR:
+        return LOG_LEVEL_ERROR;
+    case CFG_LOG_WARN:
+        return LOG_LEVEL_WARN;
+    case CFG_LOG_DEBUG:
+        return LOG_LEVEL_DEBUG;
+    case CFG_LOG_INFO:
+        break;
+    }
+    return LOG_LEVEL_INFO;
+}
+
+/* The settings that may change while running (see server.h). */
+static void server_apply_cfg(struct server *srv, const struct cfg_daemon *cfg,
+                             uint32_t max_frame_bytes)
+{
+    srv->limits.max_frame_bytes = max_frame_bytes;
+    srv->limits.frame_timeout_ms = cfg->frame_timeout_ms;
+    srv->limits.idle_timeout_ms = cfg->idle_timeout_ms;
+    srv->limits.output_cap_bytes = cfg->output_cap_bytes;
+    srv->max_connections = cfg->max_connections;
+    log_set_level(server_log_level(cfg->log_level));
+}
+
+static bool server_str_eq(const char *a, const char *b)
+{
+    return strcmp(a != NULL ? a : "", b != NULL ? b : "") == 0;
+}
+
+static bool server_listen_changed(const struct cfg_daemon *a,
+                                  const struct cfg_daemon *b)
+{
+    if (a->port != b->port || a->n_listen != b->n_listen)
+        return true;
+    for (size_t i = 0; i < a->n_listen; i++)
+        if (!server_str_eq(a->listen[i], b->listen[i]))
+            return true;
+    return false;
+}
+
+static void server_reload(struct server *srv)
+{
+    struct cfg_daemon next = {0};
+    struct cfg_error err;
+    char msg[CFG_ERROR_MSG_BYTES + CFG_ERROR_FILE_BYTES + 32];
+
+    if (srv->config_path == NULL) {
+        log_msg(LOG_LEVEL_WARN, 0, "SIGHUP: no config file to reload");
+        return;
+    }
+    if (cfg_daemon_load(srv->config_path, &next, &err) != 0 ||
+        cfg_daemon_check(&next, &err) != 0) {
+        log_msg(LOG_LEVEL_ERROR, 0, "SIGHUP: %s; config kept",
+                cfg_error_format(&err, msg, sizeof(msg)));
+        goto out;
+    }
+    /* Compared with the config the daemon started with: these are fixed
+     * by the listeners and by dispatch (HelloReply, token check). */
+    const struct cfg_daemon *boot = srv->cfg;
+    if (server_listen_changed(boot, &next))
+        log_msg(LOG_LEVEL_WARN, 0,
+                "SIGHUP: listen addresses or port differ; restart to apply");
+    if (!server_str_eq(boot->data_dir, next.data_dir))
+        log_msg(LOG_LEVEL_WARN, 0, "SIGHUP: data_dir differs; restart to apply");
+    if (boot->max_frame_bytes != next.max_frame_bytes)
+        log_msg(LOG_LEVEL_WARN, 0,
+                "SIGHUP: max_frame_bytes differs; restart to apply");
+    if (!server_str_eq(boot->auth_token, next.auth_token))
+        log_msg(LOG_LEVEL_WARN, 0,
+                "SIGHUP: auth token differs; restart to apply");
+    server_apply_cfg(srv, &next, srv->limits.max_frame_bytes);
+    for (struct server_client *cl = srv->clients; cl != NULL; cl = cl->next)
+        if (!cl->dead)
+            conn_set_limits(cl->conn, &srv->limits);
+    log_msg(LOG_LEVEL_INFO, 0, "SIGHUP: config reloaded from %s",
+            srv->config_path);
+out:
+    cfg_daemon_free(&next);
+}
+
+/* ---- subscriptions ---------------------------------------------------- */
+
+static struct server_topic *server_topic_find(struct server *srv,
+                                              uint64_t event_id)
+{
+    for (size_t i = 0; i < srv->n_topics; i++)
+        if (srv->topics[i].event_id == event_id)
+            return &srv->topics[i];
+    return NULL;
+}
+
+static void server_topic_remove_at(struct server *srv, struct server_topic *t,
+                                   size_t i)
+{
+    struct server_client *cl = t->subs[i].client;
+    /* Keep subscription order: pushes go out in the order people came. */
+    memmove(&t->subs[i], &t->subs[i + 1], (t->n - i - 1) * sizeof(t->subs[0]));
+    t->n--;
+    srv->n_subs--;
+    if (--cl->subs == 0 && !cl->dead)
+        conn_set_subscribed(cl->conn, false);
+    if (t->n == 0) {
+        free(t->subs);
+        *t = srv->topics[--srv->n_topics];
+    }
+}
+
+static int server_op_subscribe(void *peer, uint64_t event_id,
+                               uint64_t request_id)
+{
+    struct server_client *cl = peer;
+    struct server *srv = cl->srv;
+    struct server_topic *t = server_topic_find(srv, event_id);
+
+    if (t != NULL) {
+        for (size_t i = 0; i < t->n; i++) {
+            if (t->subs[i].client == cl) {
+                t->subs[i].request_id = request_id;
+                return 0;
+            }
+        }
+    }
+    if (cl->subs >= SERVER_MAX_SUBS_PER_CONN)
+        return -ENOSPC;
+    if (t == NULL) {
+        struct server_topic *grown =
+            realloc(srv->topics, (srv->n_topics + 1) * sizeof(*grown));
+        if (grown == NULL)
+            return -ENOMEM;
+        srv->topics = grown;
+        t = &srv->topics[srv->n_topics++];
+        *t = (struct server_topic){.event_id = event_id};
+    }
+    if (t->n == t->cap) {
+        size_t cap = t->cap != 0 ? t->cap * 2 : 4;
+        struct server_sub *subs = realloc(t->subs, cap * sizeof(*subs));
+        if (subs == NULL) {
+            if (t->n == 0) {
+                *t = srv->topics[--srv->n_topics];
+            }
+            return -ENOMEM;
+        }
+        t->subs = subs;
+        t->cap = cap;
+    }
+    t->subs[t->n++] = (struct server_sub){cl, request_id};
+    srv->n_subs++;
+    if (cl->subs++ == 0)
+        conn_set_subscribed(cl->conn, true);
+    return 0;
+}
+
+static int server_op_unsubscribe(void *peer, uint64_t event_id)
+{
+    struct server_client *cl = peer;
+    struct server_topic *t = server_topic_find(cl->srv, event_id);
+    if (t == NULL)
+        return -ENOENT;
+    for (size_t i = 0; i < t->n; i++) {
+        if (t->subs[i].client == cl) {
+            server_topic_remove_at(cl->srv, t, i);
+            return 0;
+        }
+    }
+    return -ENOENT;
+}
+
+static void server_unsubscribe_all(struct server *srv, struct server_client *cl)
+{
+    size_t ti = 0;
+    while (cl->subs > 0 && ti < srv->n_topics) {
+        struct server_topic *t = &srv->topics[ti];
+        size_t before = srv->n_topics;
+        for (size_t i = 0; i < t->n; i++) {
+            if (t->subs[i].client == cl) {
+                server_topic_remove_at(srv, t, i);
+                break;
+            }
+        }
+        /* A topic that emptied was replaced by the last one: look at
+         * the same slot again. */
+        if (srv->n_topics == before)
+            ti++;
+    }
+}
+
+static void server_op_publish(void *server, uint64_t event_id,
+                              const uint8_t *body, size_t len)
+{
+    struct server *srv = server;
+    struct server_topic *t = server_topic_find(srv, event_id);
+    if (t == NULL)
+        return;
+    for (size_t i = 0; i < t->n; i++) {
+        struct server_client *cl = t->subs[i].client;
+        if (cl->dead || conn_is_closing(cl->conn))
+            continue;
+        /* prefix | Response.id (field 1, varint) | body */
+        uint8_t id_field[1 + FRAME_PREFIX_MAX_BYTES];
+        id_field[0] = 0x08;
+        size_t id_len = 1 + frame_put_prefix(id_field + 1, t->subs[i].request_id);
+        uint8_t prefix[FRAME_PREFIX_MAX_BYTES];
+        size_t prefix_len = frame_put_prefix(prefix, (uint64_t)(id_len + len));
+        const uint8_t *parts[] = {prefix, id_field, body};
+        const size_t lens[] = {prefix_len, id_len, len};
+        /* A subscriber over its cap is dropped by conn_send_parts; the
+         * reaper removes its subscriptions, the others are unaffected. */
+        conn_send_parts(cl->conn, parts, lens, 3);
+    }
+}
+
+static int server_op_send(void *peer, const uint8_t *frame, size_t len)
+{
+    struct server_client *cl = peer;
+    return conn_send(cl->conn, frame, len);
+}
+
+static void server_op_stats(void *server, uint32_t *connections,
+                            uint32_t *subscribers)
+{
+    struct server *srv = server;
+    *connections = (uint32_t)srv->n_clients;
+    *subscribers = (uint32_t)srv->n_subs;
+}
+
+static const struct dispatch_ops server_dispatch_ops = {
+    .send = server_op_send,
+    .subscribe = server_op_subscribe,
+    .unsubscribe = server_op_unsubscribe,
+    .publish = server_op_publish,
+    .stats = server_op_stats,
+};
+
+/* ---- connections ------------------------------------------------------ */
+
+static enum dispatch_verdict server_on_frame(void *owner, struct conn *c,
+                                             const uint8_t *body, size_t len)
+{
+    struct server_client *cl = owner;
+    return dispatch_handle(cl->srv->dispatch, cl, conn_session(c), body, len);
+}
+
+static void server_on_done(void *owner, struct conn *c)
+{
+    struct server_client *cl = owner;
+    (void)c;
+    if (cl->dead)
+        return;
+    cl->dead = true;
+    cl->next_dead = cl->srv->dead;
+    cl->srv->dead = cl;
+    event_active(cl->srv->reaper, EV_TIMEOUT, 0);
+}
+
+static const struct conn_hooks server_conn_hooks = {
+    .frame = server_on_frame,
+    .done = server_on_done,
+};
+
+static void server_client_free(struct server *srv, struct server_client *cl)
+{
+    server_unsubscribe_all(srv, cl);
+    if (cl->prev != NULL)
+        cl->prev->next = cl->next;
+    else
+        srv->clients = cl->next;
+    if (cl->next != NULL)
+        cl->next->prev = cl->prev;
+    srv->n_clients--;
+    log_msg(LOG_LEVEL_DEBUG, conn_id(cl->conn), "connection freed");
+    conn_free(cl->conn);
+    free(cl);
+}
+
+static void server_reap_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct server *srv = arg;
+    (void)fd;
+    (void)what;
+    while (srv->dead != NULL) {
+        struct server_client *cl = srv->dead;
+        srv->dead = cl->next_dead;
+        server_client_free(srv, cl);
+    }
+    if (srv->stopping && srv->n_clients == 0)
+        event_base_loopbreak(srv->base);
+}
+
+/* Over the connection limit: tell the peer in one small write and close.
+ * No connection object is spent on it, so a flood costs nothing lasting. */
+static void server_refuse(int fd)
+{
+    uint8_t *frame = NULL;
+    size_t len = 0;
+    if (dispatch_error_frame(DISPATCH_ERR_RESOURCE_EXHAUSTED,
+                             "too many connections", &frame, &len) == 0) {
+        ssize_t n = send(fd, frame, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        (void)n;
+    }
+    free(frame);
+    shutdown(fd, SHUT_WR);
+    close(fd);
+}
+
+static void server_format_addr(const struct sockaddr *sa, char *buf,
+                               size_t cap)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+    unsigned port = 0;
+    if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+        port = ntohs(in6->sin6_port);
+        snprintf(buf, cap, "[%s]:%u", host, port);
+    } else {
+        const struct sockaddr_in *in4 = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &in4->sin_addr, host, sizeof(host));
+        port = ntohs(in4->sin_port);
+        snprintf(buf, cap, "%s:%u", host, port);
+    }
+}
+
+static void server_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
+                             struct sockaddr *sa, int salen, void *arg)
+{
+    struct server *srv = arg;
+    char peer[INET6_ADDRSTRLEN + 16];
+    (void)l;
+    (void)salen;
+    server_format_addr(sa, peer, sizeof(peer));
+
+    if (srv->stopping || srv->n_clients >= srv->max_connections) {
+        log_msg(LOG_LEVEL_WARN, 0, "refusing %s: %s", peer,
+                srv->stopping ? "shutting down" : "too many connections");
+        server_refuse(fd);
+        return;
+    }
+    struct server_client *cl = calloc(1, sizeof(*cl));
+    if (cl == NULL) {
+        server_refuse(fd);
+        return;
+    }
+    cl->srv = srv;
+    uint64_t id = ++srv->next_conn_id;
+    cl->conn = conn_new(srv->base, fd, id, &srv->limits, &server_conn_hooks, cl);
+    if (cl->conn == NULL) {
+        log_msg(LOG_LEVEL_ERROR, 0, "refusing %s: out of memory", peer);
+        free(cl);
+        server_refuse(fd);
+        return;
+    }
+    cl->next = srv->clients;
+    if (srv->clients != NULL)
+        srv->clients->prev = cl;
+    srv->clients = cl;
+    srv->n_clients++;
+    log_msg(LOG_LEVEL_INFO, id, "accepted %s", peer);
+}
+
+static void server_resume_accept_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct server *srv = arg;
+    (void)fd;
+    (void)what;
+    if (srv->stopping)
+        return;
+    for (size_t i = 0; i < srv->n_listeners; i++)
+        evconnlistener_enable(srv->listeners[i]);
+}
+
+static void server_accept_error_cb(struct evconnlistener *l, void *arg)
+{
+    struct server *srv = arg;
+    int err = EVUTIL_SOCKET_ERROR();
+    (void)l;
+    log_msg(LOG_LEVEL_WARN, 0, "accept failed: %s; pausing %d ms",
+            evutil_socket_error_to_string(err), SERVER_ACCEPT_PAUSE_MS);
+    for (size_t i = 0; i < srv->n_listeners; i++)
+        evconnlistener_disable(srv->listeners[i]);
+    struct timeval tv = {0, SERVER_ACCEPT_PAUSE_MS * 1000};
+    event_add(srv->resume_accept, &tv);
+}
+
+static int server_listen_one(struct server *srv, const char *addr,
+                             unsigned port)
+{
+    struct addrinfo hints = {
+        .ai_family = AF_UNSPEC,
+        .ai_socktype = SOCK_STREAM,
+        .ai_flags = AI_PASSIVE | AI_NUMERICSERV,
+    };
+    struct addrinfo *res = NULL;
+    char service[8];
+    int rc = 0;
+    snprintf(service, sizeof(service), "%u", port);
+    int gai = getaddrinfo(addr, service, &hints, &res);
+    if (gai != 0) {
+        log_msg(LOG_LEVEL_ERROR, 0, "cannot resolve listen address %s: %s",
+                addr, gai_strerror(gai));
+        return -EINVAL;
+    }
+    for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
+        struct evconnlistener **grown = realloc(
+            srv->listeners, (srv->n_listeners + 1) * sizeof(*grown));
+        if (grown == NULL) {
+            rc = -ENOMEM;
+            goto out;
+        }
+        srv->listeners = grown;
+        unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
+                         LEV_OPT_REUSEABLE;
+        /* Lets "0.0.0.0" and "::" be configured side by side. */
+        if (ai->ai_family == AF_INET6)
+            flags |= LEV_OPT_BIND_IPV6ONLY;
+        struct evconnlistener *l =
+            evconnlistener_new_bind(srv->base, server_accept_cb, srv, flags, -1,
+                                    ai->ai_addr, (int)ai->ai_addrlen);
+        if (l == NULL) {
+            rc = -errno;
+            if (rc == 0)
+                rc = -EADDRNOTAVAIL;
+            log_msg(LOG_LEVEL_ERROR, 0, "cannot listen on %s port %u: %s",
+                    addr, port, strerror(-rc));
+            goto out;
+        }
+        evconnlistener_set_error_cb(l, server_accept_error_cb);
+        srv->listeners[srv->n_listeners++] = l;
+
+        struct sockaddr_storage bound;
+        socklen_t blen = sizeof(bound);
+        char name[INET6_ADDRSTRLEN + 16];
+        if (getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&bound,
+                        &blen) == 0) {
+            server_format_addr((struct sockaddr *)&bound, name, sizeof(name));
+            log_msg(LOG_LEVEL_INFO, 0, "listening on %s", name);
+        }
+    }
+out:
+    freeaddrinfo(res);
+    return rc;
+}
+
+/* ---- signals and stopping --------------------------------------------- */
+
+static void server_stop(struct server *srv)
+{
+    if (srv->stopping)
+        return;
+    srv->stopping = true;
+    log_msg(LOG_LEVEL_INFO, 0, "stopping: %zu connection(s) to flush",
+            srv->n_clients);
+    for (size_t i = 0; i < srv->n_listeners; i++)
+        evconnlistener_free(srv->listeners[i]);
+    srv->n_listeners = 0;
+    for (struct server_client *cl = srv->clients; cl != NULL; cl = cl->next)
+        if (!cl->dead)
+            conn_close(cl->conn, DISPATCH_ERR_UNAVAILABLE,
+                       "server shutting down");
+    struct timeval tv = {
+        .tv_sec = (CONN_FLUSH_TIMEOUT_MS + SERVER_STOP_SLACK_MS) / 1000,
+        .tv_usec = ((CONN_FLUSH_TIMEOUT_MS + SERVER_STOP_SLACK_MS) % 1000) * 1000,
+    };
+    event_add(srv->stop_timer, &tv);
+    /* Every connection may already be done: let the reaper decide. */
+    event_active(srv->reaper, EV_TIMEOUT, 0);
+}
+
+static void server_stop_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct server *srv = arg;
+    (void)fd;
+    (void)what;
+    log_msg(LOG_LEVEL_WARN, 0, "stop: %zu connection(s) did not flush in time",
+            srv->n_clients);
+    event_base_loopbreak(srv->base);
+}
+
+static void server_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+    struct server *srv = arg;
+    (void)what;
+    if (sig == SIGHUP) {
+        server_reload(srv);
+        return;
+    }
+    log_msg(LOG_LEVEL_INFO, 0, "caught %s", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    server_stop(srv);
+}
+
+/* ---- setup and teardown ----------------------------------------------- */
+
+static void server_teardown(struct server *srv)
+{
+    while (srv->clients != NULL)
+        server_client_free(srv, srv->clients);
+    for (size_t i = 0; i < srv->n_listeners; i++)
+        evconnlistener_free(srv->listeners[i]);
+    free(srv->listeners);
+    free(srv->topics);
+    dispatch_free(srv->dispatch);
+    struct event *evs[] = {srv->sig_int, srv->sig_term, srv->sig_hup,
+                           srv->reaper, srv->stop_timer, srv->resume_accept};
+    for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
+        if (evs[i] != NULL)
+            event_free(evs[i]);
+    if (srv->base != NULL)
+        event_base_free(srv->base);
+}
+
+static int server_setup(struct server *srv)
+{
+    srv->base = event_base_new();
+    if (srv->base == NULL)
+        return -ENOMEM;
+    srv->sig_int = evsignal_new(srv->base, SIGINT, server_signal_cb, srv);
+    srv->sig_term = evsignal_new(srv->base, SIGTERM, server_signal_cb, srv);
+    srv->sig_hup = evsignal_new(srv->base, SIGHUP, server_signal_cb, srv);
+    srv->reaper = event_new(srv->base, -1, 0, server_reap_cb, srv);
+    srv->stop_timer = evtimer_new(srv->base, server_stop_timer_cb, srv);
+    srv->resume_accept = evtimer_new(srv->base, server_resume_accept_cb, srv);
+    if (srv->sig_int == NULL || srv->sig_term == NULL || srv->sig_hup == NULL ||
+        srv->reaper == NULL || srv->stop_timer == NULL ||
+        srv->resume_accept == NULL)
+        return -ENOMEM;
+    if (evsignal_add(srv->sig_int, NULL) != 0 ||
+        evsignal_add(srv->sig_term, NULL) != 0 ||
+        evsignal_add(srv->sig_hup, NULL) != 0)
+        return -EINVAL;
+
+    const struct cfg_daemon *cfg = srv->cfg;
+    struct dispatch_config dcfg = {
+        .max_frame_bytes = cfg->max_frame_bytes,
+        .auth_token = cfg->auth_token,
+        .data_dir = cfg->data_dir,
+    };
+    int err = 0;
+    srv->dispatch = dispatch_new(&dcfg, &server_dispatch_ops, srv, &err);
+    if (srv->dispatch == NULL) {
+        log_msg(LOG_LEVEL_ERROR, 0, "cannot start the dispatcher: %s",
+                strerror(-err));
+        return err != 0 ? err : -ENOMEM;
+    }
+    for (size_t i = 0; i < cfg->n_listen; i++) {
+        int rc = server_listen_one(srv, cfg->listen[i], cfg->port);
+        if (rc != 0)
+            return rc;
+    }
+    if (srv->n_listeners == 0) {
+        log_msg(LOG_LEVEL_ERROR, 0, "no listen address configured");
+        return -EINVAL;
+    }
+    return 0;
+}
+
+int server_run(const struct cfg_daemon *cfg, const char *config_path)
+{
+    struct server srv = {.cfg = cfg, .config_path = config_path};
+    struct cfg_error cerr;
+    char msg[CFG_ERROR_MSG_BYTES + CFG_ERROR_FILE_BYTES + 32];
+    int rc = 0;
+
+    if (cfg_daemon_check(cfg, &cerr) != 0) {
+        log_msg(LOG_LEVEL_ERROR, 0, "refusing to start: %s",
+                cfg_error_format(&cerr, msg, sizeof(msg)));
+        return -EINVAL;
+    }
+    server_apply_cfg(&srv, cfg, cfg->max_frame_bytes);
+    /* The "listening on" lines are the daemon's address when it picked its
+     * own port: show them whatever the configured level. */
+    enum log_level level = log_get_level();
+    if (level < LOG_LEVEL_INFO)
+        log_set_level(LOG_LEVEL_INFO);
+
+    /* A peer that vanishes mid-write must cost an EPIPE, not the daemon. */
+    struct sigaction ign = {.sa_handler = SIG_IGN};
+    sigemptyset(&ign.sa_mask);
+    sigaction(SIGPIPE, &ign, NULL);
+
+    rc = server_setup(&srv);
+    log_set_level(level);
+    if (rc != 0)
+        goto out;
+    if (event_base_dispatch(srv.base) < 0) {
+        log_msg(LOG_LEVEL_ERROR, 0, "event loop failed");
+        rc = -EIO;
+        goto out;
+    }
+    log_msg(LOG_LEVEL_INFO, 0, "stopped");
+out:
+    server_teardown(&srv);
+    return rc;
+}

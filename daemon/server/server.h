@@ -1,0 +1,41 @@
+/* server.h -- the live daemon: listeners, connections, signals, pushes.
+ *
+ * server_run() owns one libevent loop for the life of the daemon.  It
+ * listens on every configured address, accepts connections up to
+ * max_connections (beyond that: an Error RESOURCE_EXHAUSTED frame, then
+ * close), hands request frames to dispatch (dispatch.h) and implements
+ * the transport side of dispatch: sending, subscriptions and fan-out of
+ * pushed rounds.
+ *
+ * Log lines tests and scripts rely on (see log.h for the line prefix):
+ *
+ *     listening on 127.0.0.1:41234      one per listener, after bind; an
+ *     listening on [::1]:41234          IPv6 address is in brackets, the
+ *                                       port is the bound one (--port 0)
+ *     stopped                           after a clean SIGINT/SIGTERM stop
+ *
+ * The listening lines are written even when log_level is warn or error.
+ *
+ * Signals: SIGPIPE is ignored.  SIGINT and SIGTERM stop accepting, give
+ * queued output CONN_FLUSH_TIMEOUT_MS to drain, and make server_run()
+ * return 0.  SIGHUP reloads the config file all-or-nothing: a file that
+ * fails to load or check is logged and the running config kept; timeouts,
+ * the output cap, max_connections and the log level apply at once (to
+ * connections already open too).  A changed listen address, port,
+ * data_dir, max_frame_bytes or auth token is logged as needing a restart
+ * and otherwise ignored: listeners and dispatch are built once.
+ */
+#ifndef MINGLE_SERVER_H
+#define MINGLE_SERVER_H
+
+struct cfg_daemon;
+
+/* Runs the daemon until SIGINT or SIGTERM.  `cfg` is checked with
+ * cfg_daemon_check() first (a non-loopback address without an auth token
+ * is refused) and borrowed for the duration of the call; `config_path`
+ * (NULL: none) is the file SIGHUP reloads.  Returns 0 after a clean stop, or a negative errno when the
+ * daemon could not start (bad config, address in use, ...), with the
+ * reason logged. */
+int server_run(const struct cfg_daemon *cfg, const char *config_path);
+
+#endif

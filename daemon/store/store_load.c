@@ -1,0 +1,580 @@
+/* store_load.c -- replaying the tables into an empty hub.
+ *
+ * The hub is rebuilt through meetup_apply() alone, from changes made up
+ * from the rows, so it ends up in the state the original changes built:
+ *
+ *   1. every event is created (creation touches nothing else);
+ *   2. attendee rows (in the order they were first written) and rounds
+ *      are merged by their global sequence number, so person numbers,
+ *      roster indices and encounter numbers come out as they were;
+ *   3. pairs in insertion order, removals, forgets, current presence,
+ *      and closing.
+ *
+ * Presence and profiles need only their current values: a frozen round
+ * carries its seating and does not look at who is present.  A forgotten
+ * person's rows replay under a stand-in id that FORGET then turns into
+ * the same token, since the stored rows no longer hold the real id.
+ */
+#include "store_impl.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LD_BATCH 4096            /* profiles or ids per replayed change */
+#define LD_CHUNK_BYTES (256 << 10)
+
+struct ld_chunk {
+    struct ld_chunk *next;
+    size_t used;
+    size_t cap;
+    max_align_t data[];
+};
+
+/* What one replay pass holds: a batch of profiles or ids for one event,
+ * and the strings they point to (sqlite3 column text dies at the next
+ * step, so it is copied into chunks freed with the batch). */
+struct ld {
+    struct store *s;
+    struct meetup *hub;
+    sqlite3_stmt *live_id;  /* is a surrogate id taken by a live person? */
+    struct ld_chunk *chunks;
+    struct att_profile *profiles;
+    char **ids;
+    size_t n;
+    uint64_t event;
+    enum meetup_change_kind kind;
+    enum meetup_pair_kind pair_kind;
+    struct meetup_pair *pairs;
+    uint32_t *next_idx;     /* per event: the roster index expected next */
+    size_t n_events;
+};
+
+static void *ld_alloc(struct ld *l, size_t size)
+{
+    struct ld_chunk *c = l->chunks;
+    size_t align = sizeof(max_align_t);
+
+    size = (size + align - 1) / align * align;
+    if (c == NULL || c->cap - c->used < size) {
+        size_t cap = size > LD_CHUNK_BYTES ? size : LD_CHUNK_BYTES;
+
+        c = malloc(sizeof(*c) + cap);
+        if (c == NULL)
+            return NULL;
+        c->cap = cap;
+        c->used = 0;
+        c->next = l->chunks;
+        l->chunks = c;
+    }
+    c->used += size;
+    return (char *)c->data + c->used - size;
+}
+
+static void ld_reset(struct ld *l)
+{
+    while (l->chunks != NULL) {
+        struct ld_chunk *next = l->chunks->next;
+
+        free(l->chunks);
+        l->chunks = next;
+    }
+    l->n = 0;
+}
+
+/* A copy of a text column, NULL for SQL NULL; *ok false on ENOMEM. */
+static char *ld_text(struct ld *l, sqlite3_stmt *st, int col, bool *ok)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    size_t len = (size_t)sqlite3_column_bytes(st, col);
+    char *p;
+
+    if (t == NULL)
+        return NULL;
+    p = ld_alloc(l, len + 1);
+    if (p == NULL) {
+        *ok = false;
+        return NULL;
+    }
+    memcpy(p, t, len + 1);
+    return p;
+}
+
+/* Splits a joined tag column in place into a list. */
+static const char *const *ld_tags(struct ld *l, char *joined, size_t *n,
+                                  bool *ok)
+{
+    const char **v;
+    size_t k = 1, i = 0;
+    char *p;
+
+    *n = 0;
+    if (joined == NULL)
+        return NULL;
+    for (p = joined; *p != '\0'; p++)
+        k += *p == STORE_TAG_SEP;
+    v = ld_alloc(l, k * sizeof(*v));
+    if (v == NULL) {
+        *ok = false;
+        return NULL;
+    }
+    v[i++] = joined;
+    for (p = joined; *p != '\0'; p++) {
+        if (*p == STORE_TAG_SEP) {
+            *p = '\0';
+            v[i++] = p + 1;
+        }
+    }
+    *n = k;
+    return v;
+}
+
+static int ld_apply(struct ld *l, const struct meetup_change *ch)
+{
+    int ret = meetup_apply(l->hub, ch);
+
+    if (ret == -ENOMEM)
+        return st_fail(l->s, ret, "out of memory");
+    if (ret < 0)
+        return st_fail(l->s, -EBADMSG, "the stored state does not replay "
+                       "(change %d of event %llu)", (int)ch->kind,
+                       (unsigned long long)ch->event_id);
+    return 0;
+}
+
+/* Applies the pending batch, if any, and starts an empty one. */
+static int ld_flush(struct ld *l)
+{
+    struct meetup_change ch = {0};
+    int ret = 0;
+
+    if (l->n > 0) {
+        ch.kind = l->kind;
+        ch.event_id = l->event;
+        if (l->kind == MEETUP_CH_UPSERT) {
+            ch.profiles = l->profiles;
+            ch.n_profiles = l->n;
+        } else if (l->kind == MEETUP_CH_PAIRS_ADD) {
+            ch.pair_kind = l->pair_kind;
+            ch.pairs = l->pairs;
+            ch.n_pairs = l->n;
+        } else {
+            ch.ids = l->ids;
+            ch.n_ids = l->n;
+        }
+        ret = ld_apply(l, &ch);
+    }
+    ld_reset(l);
+    return ret;
+}
+
+/* Starts a batch of `kind` for `event` unless the pending one fits. */
+static int ld_batch(struct ld *l, enum meetup_change_kind kind,
+                    uint64_t event, enum meetup_pair_kind pair_kind)
+{
+    if (l->n > 0 && l->kind == kind && l->event == event &&
+        l->pair_kind == pair_kind && l->n < LD_BATCH)
+        return 0;
+    int ret = ld_flush(l);
+
+    if (ret < 0)
+        return ret;
+    l->kind = kind;
+    l->event = event;
+    l->pair_kind = pair_kind;
+    return 0;
+}
+
+static int ld_prepare(struct ld *l, const char *sql, sqlite3_stmt **st)
+{
+    if (sqlite3_prepare_v2(l->s->db, sql, -1, st, NULL) != SQLITE_OK)
+        return st_fail_db(l->s, "load");
+    return 0;
+}
+
+/* The stand-in id for forgotten person `num`: their token, with '~'
+ * appended while a live person holds that id. */
+static int ld_surrogate(struct ld *l, const unsigned char *utoken,
+                        char **out)
+{
+    const char *token = utoken != NULL ? (const char *)utoken : "";
+    char buf[ATT_ID_MAX_BYTES + 1];
+    size_t len = strlen(token);
+    int rc;
+
+    if (len == 0 || len >= sizeof(buf))
+        return st_fail(l->s, -EBADMSG, "bad token %s", token);
+    memcpy(buf, token, len + 1);
+    for (;;) {
+        sqlite3_bind_text(l->live_id, 1, buf, -1, SQLITE_STATIC);
+        rc = sqlite3_step(l->live_id);
+        sqlite3_reset(l->live_id);
+        if (rc == SQLITE_DONE)
+            break;
+        if (rc != SQLITE_ROW)
+            return st_fail_db(l->s, "load surrogate");
+        if (len + 1 >= sizeof(buf))
+            return st_fail(l->s, -EBADMSG, "no stand-in id for %s", token);
+        buf[len++] = '~';
+        buf[len] = '\0';
+    }
+    *out = ld_alloc(l, len + 1);
+    if (*out == NULL)
+        return st_fail(l->s, -ENOMEM, "out of memory");
+    memcpy(*out, buf, len + 1);
+    return 0;
+}
+
+static int ld_events(struct ld *l)
+{
+    sqlite3_stmt *st = NULL;
+    uint64_t expect = 1;
+    int rc, ret;
+
+    ret = ld_prepare(l, "SELECT id, name, table_size, rounds_planned,"
+                     " w_interests, w_business, w_same_company, seed,"
+                     " history_kind, history_last_events, history_since,"
+                     " created FROM events ORDER BY id", &st);
+    while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct meetup_change ch = {0};
+        struct meetup_event_def *d = &ch.event;
+
+        ch.kind = MEETUP_CH_EVENT_CREATE;
+        ch.event_id = (uint64_t)sqlite3_column_int64(st, 0);
+        if (ch.event_id != expect++) {
+            ret = st_fail(l->s, -EBADMSG, "event ids are not contiguous");
+            break;
+        }
+        d->name = (const char *)sqlite3_column_text(st, 1);
+        d->table_size = (uint32_t)sqlite3_column_int64(st, 2);
+        d->rounds_planned = (uint32_t)sqlite3_column_int64(st, 3);
+        d->weights.interests = sqlite3_column_double(st, 4);
+        d->weights.business = sqlite3_column_double(st, 5);
+        d->weights.same_company = sqlite3_column_double(st, 6);
+        d->seed = (uint64_t)sqlite3_column_int64(st, 7);
+        d->history.kind = (enum meetup_scope_kind)sqlite3_column_int(st, 8);
+        d->history.last_events = (uint32_t)sqlite3_column_int64(st, 9);
+        d->history.since_unix = sqlite3_column_int64(st, 10);
+        d->created_unix = sqlite3_column_int64(st, 11);
+        if (d->name == NULL)
+            ret = st_fail(l->s, -EBADMSG, "event without a name");
+        else
+            ret = ld_apply(l, &ch);
+    }
+    if (ret == 0 && rc != SQLITE_DONE)
+        ret = st_fail_db(l->s, "load events");
+    sqlite3_finalize(st);
+    l->n_events = expect - 1;
+    return ret;
+}
+
+/* Adds the current attendee row to the upsert batch. */
+static int ld_attendee(struct ld *l, sqlite3_stmt *st)
+{
+    uint64_t event = (uint64_t)sqlite3_column_int64(st, 1);
+    int64_t idx = sqlite3_column_int64(st, 2);
+    struct att_profile *p;
+    bool ok = true;
+    int ret;
+
+    if (event == 0 || event > l->n_events || idx != l->next_idx[event - 1])
+        return st_fail(l->s, -EBADMSG, "attendee rows of event %llu are "
+                       "out of order", (unsigned long long)event);
+    l->next_idx[event - 1]++;
+    ret = ld_batch(l, MEETUP_CH_UPSERT, event, MEETUP_PAIR_MET_BEFORE);
+    if (ret < 0)
+        return ret;
+    p = &l->profiles[l->n];
+    memset(p, 0, sizeof(*p));
+    if (sqlite3_column_type(st, 3) == SQLITE_NULL) {
+        char *id;
+
+        ret = ld_surrogate(l, sqlite3_column_text(st, 5), &id);
+        if (ret < 0)
+            return ret;
+        p->id = id;
+    } else {
+        p->id = ld_text(l, st, 3, &ok);
+    }
+    p->name = ld_text(l, st, 6, &ok);
+    p->company = ld_text(l, st, 7, &ok);
+    p->industry = ld_text(l, st, 8, &ok);
+    p->interests = ld_tags(l, ld_text(l, st, 9, &ok), &p->n_interests, &ok);
+    p->offers = ld_tags(l, ld_text(l, st, 10, &ok), &p->n_offers, &ok);
+    p->seeks = ld_tags(l, ld_text(l, st, 11, &ok), &p->n_seeks, &ok);
+    if (!ok)
+        return st_fail(l->s, -ENOMEM, "out of memory");
+    l->n++;
+    return 0;
+}
+
+static int ld_round(struct ld *l, sqlite3_stmt *st, sqlite3_stmt *seats)
+{
+    struct meetup_change ch = {0};
+    struct meetup_round_rec *r = &ch.round;
+    uint32_t i = 0;
+    int rc, ret;
+
+    ch.kind = MEETUP_CH_ROUND;
+    ch.event_id = (uint64_t)sqlite3_column_int64(st, 1);
+    r->round = (uint32_t)sqlite3_column_int64(st, 2);
+    r->at_unix = sqlite3_column_int64(st, 3);
+    r->n = (uint32_t)sqlite3_column_int64(st, 4);
+    r->tables = (uint32_t)sqlite3_column_int64(st, 5);
+    r->repeat_pairs = (uint64_t)sqlite3_column_int64(st, 6);
+    r->repeat_lower_bound = (uint64_t)sqlite3_column_int64(st, 7);
+    r->people = malloc(((size_t)r->n + 1) * sizeof(*r->people));
+    r->table_of = malloc(((size_t)r->n + 1) * sizeof(*r->table_of));
+    if (r->people == NULL || r->table_of == NULL) {
+        ret = st_fail(l->s, -ENOMEM, "out of memory");
+        goto out;
+    }
+    sqlite3_bind_int64(seats, 1, (int64_t)ch.event_id);
+    sqlite3_bind_int64(seats, 2, r->round);
+    while ((rc = sqlite3_step(seats)) == SQLITE_ROW && i < r->n) {
+        r->people[i] = (uint32_t)sqlite3_column_int64(seats, 0);
+        r->table_of[i++] = (uint32_t)sqlite3_column_int64(seats, 1);
+    }
+    sqlite3_reset(seats);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        ret = st_fail_db(l->s, "load seats");
+    else if (i != r->n || rc == SQLITE_ROW)
+        ret = st_fail(l->s, -EBADMSG, "round %u of event %llu: %u seats "
+                      "stored, %u expected", r->round,
+                      (unsigned long long)ch.event_id, i, r->n);
+    else
+        ret = ld_apply(l, &ch);
+out:
+    free(r->people);
+    free(r->table_of);
+    return ret;
+}
+
+/* Step 2: attendee rows and rounds merged by sequence number. */
+static int ld_attendees_rounds(struct ld *l)
+{
+    sqlite3_stmt *att = NULL, *rnd = NULL, *seats = NULL;
+    int arc = SQLITE_DONE, rrc = SQLITE_DONE, ret;
+
+    ret = ld_prepare(l, "SELECT a.seq, a.event, a.idx, a.id, p.num, p.id,"
+                     " a.name, a.company, a.industry, a.interests, a.offers,"
+                     " a.seeks FROM attendees a JOIN people p"
+                     " ON p.num = a.person ORDER BY a.seq, a.event, a.idx",
+                     &att);
+    if (ret == 0)
+        ret = ld_prepare(l, "SELECT seq, event, round, at, n, tables,"
+                         " repeat_pairs, repeat_lower_bound FROM rounds"
+                         " ORDER BY seq", &rnd);
+    if (ret == 0)
+        ret = ld_prepare(l, "SELECT idx, tbl FROM seats WHERE event = ?1"
+                         " AND round = ?2 ORDER BY pos", &seats);
+    if (ret == 0) {
+        arc = sqlite3_step(att);
+        rrc = sqlite3_step(rnd);
+    }
+    while (ret == 0 && (arc == SQLITE_ROW || rrc == SQLITE_ROW)) {
+        if (arc == SQLITE_ROW &&
+            (rrc != SQLITE_ROW ||
+             sqlite3_column_int64(att, 0) < sqlite3_column_int64(rnd, 0))) {
+            ret = ld_attendee(l, att);
+            arc = sqlite3_step(att);
+        } else {
+            ret = ld_flush(l);
+            if (ret == 0)
+                ret = ld_round(l, rnd, seats);
+            rrc = sqlite3_step(rnd);
+        }
+    }
+    if (ret == 0 && (arc != SQLITE_DONE || rrc != SQLITE_DONE))
+        ret = st_fail_db(l->s, "load attendees");
+    if (ret == 0)
+        ret = ld_flush(l);
+    ld_reset(l);
+    sqlite3_finalize(att);
+    sqlite3_finalize(rnd);
+    sqlite3_finalize(seats);
+    return ret;
+}
+
+static int ld_pairs(struct ld *l)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = SQLITE_DONE, ret;
+
+    ret = ld_prepare(l, "SELECT p.event, p.kind, ta.id, tb.id FROM pairs p"
+                     " JOIN attendees ta ON ta.event = p.event"
+                     " AND ta.idx = p.a JOIN attendees tb"
+                     " ON tb.event = p.event AND tb.idx = p.b"
+                     " ORDER BY p.seq", &st);
+    while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        enum meetup_pair_kind kind = sqlite3_column_int(st, 1)
+                                         ? MEETUP_PAIR_AVOID
+                                         : MEETUP_PAIR_MET_BEFORE;
+        bool ok = true;
+
+        ret = ld_batch(l, MEETUP_CH_PAIRS_ADD,
+                       (uint64_t)sqlite3_column_int64(st, 0), kind);
+        if (ret < 0)
+            break;
+        l->pairs[l->n].a = ld_text(l, st, 2, &ok);
+        l->pairs[l->n].b = ld_text(l, st, 3, &ok);
+        if (!ok || l->pairs[l->n].a == NULL || l->pairs[l->n].b == NULL)
+            ret = st_fail(l->s, ok ? -EBADMSG : -ENOMEM,
+                          ok ? "a pair names a forgotten attendee"
+                             : "out of memory");
+        l->n++;
+    }
+    if (ret == 0 && rc != SQLITE_DONE)
+        ret = st_fail_db(l->s, "load pairs");
+    if (ret == 0)
+        ret = ld_flush(l);
+    ld_reset(l);
+    sqlite3_finalize(st);
+    return ret;
+}
+
+/* Removals and check-ins: rows of (event, id) batched per event. */
+static int ld_ids(struct ld *l, enum meetup_change_kind kind, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = SQLITE_DONE, ret;
+
+    ret = ld_prepare(l, sql, &st);
+    while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        bool ok = true;
+
+        ret = ld_batch(l, kind, (uint64_t)sqlite3_column_int64(st, 0),
+                       MEETUP_PAIR_MET_BEFORE);
+        if (ret < 0)
+            break;
+        l->ids[l->n++] = ld_text(l, st, 1, &ok);
+        if (!ok)
+            ret = st_fail(l->s, -ENOMEM, "out of memory");
+    }
+    if (ret == 0 && rc != SQLITE_DONE)
+        ret = st_fail_db(l->s, "load");
+    if (ret == 0)
+        ret = ld_flush(l);
+    ld_reset(l);
+    sqlite3_finalize(st);
+    return ret;
+}
+
+static int ld_forgets(struct ld *l)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = SQLITE_DONE, ret;
+
+    ret = ld_prepare(l, "SELECT id FROM people WHERE forgotten = 1"
+                     " ORDER BY num", &st);
+    while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct meetup_change ch = {0};
+        char *id;
+
+        ret = ld_surrogate(l, sqlite3_column_text(st, 0), &id);
+        if (ret < 0)
+            break;
+        ch.kind = MEETUP_CH_FORGET;
+        ch.ids = &id;
+        ch.n_ids = 1;
+        ret = ld_apply(l, &ch);
+        ld_reset(l);
+    }
+    if (ret == 0 && rc != SQLITE_DONE)
+        ret = st_fail_db(l->s, "load forgotten");
+    sqlite3_finalize(st);
+    return ret;
+}
+
+static int ld_closes(struct ld *l)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = SQLITE_DONE, ret;
+
+    ret = ld_prepare(l, "SELECT id FROM events WHERE closed = 1", &st);
+    while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct meetup_change ch = {0};
+
+        ch.kind = MEETUP_CH_EVENT_CLOSE;
+        ch.event_id = (uint64_t)sqlite3_column_int64(st, 0);
+        ret = ld_apply(l, &ch);
+    }
+    if (ret == 0 && rc != SQLITE_DONE)
+        ret = st_fail_db(l->s, "load closed events");
+    sqlite3_finalize(st);
+    return ret;
+}
+
+static int ld_run(struct ld *l)
+{
+    int64_t enc;
+    int ret;
+
+    ret = ld_events(l);
+    if (ret < 0)
+        return ret;
+    l->next_idx = calloc(l->n_events + 1, sizeof(*l->next_idx));
+    if (l->next_idx == NULL)
+        return st_fail(l->s, -ENOMEM, "out of memory");
+    ret = ld_prepare(l, "SELECT 1 FROM people WHERE id = ?1"
+                     " AND forgotten = 0", &l->live_id);
+    if (ret == 0)
+        ret = ld_attendees_rounds(l);
+    if (ret == 0)
+        ret = ld_pairs(l);
+    if (ret == 0)
+        ret = ld_ids(l, MEETUP_CH_REMOVE,
+                     "SELECT event, id FROM attendees WHERE removed = 1"
+                     " AND id IS NOT NULL ORDER BY event, idx");
+    if (ret == 0)
+        ret = ld_forgets(l);
+    if (ret == 0)
+        ret = ld_ids(l, MEETUP_CH_CHECK_IN,
+                     "SELECT p.event, a.id FROM presence p JOIN attendees a"
+                     " ON a.event = p.event AND a.idx = p.idx"
+                     " ORDER BY p.event, p.idx");
+    if (ret == 0)
+        ret = ld_closes(l);
+    if (ret == 0)
+        ret = st_query_int(l->s, "SELECT max(seq) FROM encounters", 0, &enc);
+    if (ret == 0 && (uint64_t)enc != meetup_encounter_count(l->hub))
+        ret = st_fail(l->s, -EBADMSG, "%lld encounters stored, %llu "
+                      "replayed", (long long)enc,
+                      (unsigned long long)meetup_encounter_count(l->hub));
+    return ret;
+}
+
+int store_load(struct store *s, struct meetup *hub)
+{
+    struct ld l = {0};
+    int ret;
+
+    l.s = s;
+    l.hub = hub;
+    l.profiles = malloc(LD_BATCH * sizeof(*l.profiles));
+    l.ids = malloc(LD_BATCH * sizeof(*l.ids));
+    l.pairs = malloc(LD_BATCH * sizeof(*l.pairs));
+    if (l.profiles == NULL || l.ids == NULL || l.pairs == NULL) {
+        ret = st_fail(s, -ENOMEM, "out of memory");
+        goto out;
+    }
+    if (meetup_event_count(hub) != 0) {
+        ret = st_fail(s, -EINVAL, "store_load needs an empty hub");
+        goto out;
+    }
+    /* One read transaction: a consistent snapshot, and no lock churn. */
+    if (sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+        ret = st_fail_db(s, "begin load");
+        goto out;
+    }
+    ret = ld_run(&l);
+    sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+out:
+    ld_reset(&l);
+    sqlite3_finalize(l.live_id);
+    free(l.next_idx);
+    free(l.profiles);
+    free(l.ids);
+    free(l.pairs);
+    return ret;
+}

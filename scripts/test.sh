@@ -1,0 +1,45 @@
+#!/bin/sh
+# Builds mingle twice, plainly in ./build and with AddressSanitizer and
+# UndefinedBehaviorSanitizer in ./build-asan, and runs every test in both.
+# Any failure, and any sanitizer report, makes it exit non-zero.  This is
+# what CI runs (.ci/run).
+set -eu
+
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+
+# Sanitizer reports abort the process, so a test cannot pass with one.
+export ASAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1:detect_leaks=1"
+export UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1"
+
+setup() {
+    dir=$1
+    shift
+    if [ -f "$dir/build.ninja" ]; then
+        if [ $# -gt 0 ]; then
+            meson configure "$dir" "$@"
+        fi
+    else
+        meson setup "$dir" "$@"
+    fi
+}
+
+setup build
+setup build-asan -Db_sanitize=address,undefined -Db_lundef=false
+
+status=0
+for dir in build build-asan; do
+    echo "== $dir" >&2
+    if ! meson compile -C "$dir"; then
+        status=1
+        continue
+    fi
+    meson test -C "$dir" --print-errorlogs || status=1
+done
+
+if [ "$status" -ne 0 ]; then
+    echo "test.sh: FAILED" >&2
+else
+    echo "test.sh: all tests passed in build and build-asan" >&2
+fi
+exit "$status"

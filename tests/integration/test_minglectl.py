@@ -1,0 +1,259 @@
+#!/usr/bin/env python3
+"""A full live meetup driven through minglectl against the real mingled.
+
+Usage: test_minglectl.py MINGLED MINGLECTL
+
+Starts mingled on an ephemeral loopback port, creates an event from an
+event file with 60 attendees, checks in 50, and runs three rounds with a
+late arrival and an early leaver in between, while `minglectl watch`
+follows along.  Checks, from `schedule --format json`: everyone present
+is seated exactly once per round, tables are balanced, nobody meets
+anyone twice.  Then the exit statuses of the error paths, the export
+round trip, and a clean exit on SIGTERM.
+"""
+import json
+import math
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+TABLE_SIZE = 5
+ROUNDS = 3
+INTERESTS = ["Fußball", "Jazz", "Segeln", "Golf", "Kochen", "Wein",
+             "Laufen", "Schach", "Oper", "Fotografie"]
+SKILLS = ["Webdesign", "Steuerberatung", "Social-Media", "Recht",
+          "Vertrieb", "Logistik"]
+TIMEOUT_S = 60
+
+
+def fail(msg):
+    print("FAIL: " + msg, file=sys.stderr)
+    sys.exit(1)
+
+
+def event_file(path, n):
+    lines = ["event:",
+             '  name: "Integration Meetup"',
+             "  rounds: %d" % ROUNDS,
+             "  table_size: %d" % TABLE_SIZE,
+             "  seed: 7",
+             "attendees:"]
+    for i in range(1, n + 1):
+        lines += ['  - id: "a%02d"' % i,
+                  '    name: "Attendee %d"' % i,
+                  '    company: "Firma %d"' % (i % 12),
+                  "    interests: [%s, %s]" % (INTERESTS[i % 10],
+                                                INTERESTS[(i * 3) % 10]),
+                  "    offers: [%s]" % SKILLS[i % 6],
+                  "    seeks: [%s]" % SKILLS[(i + 2) % 6]]
+    lines += ["met_before:", '  - ["a01", "a02"]',
+              "avoid:", '  - ["a03", "a04"]']
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+class Daemon:
+    def __init__(self, mingled, data_dir):
+        self.proc = subprocess.Popen(
+            [mingled, "--port", "0", "--listen", "127.0.0.1",
+             "--data-dir", data_dir],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, text=True)
+        self.port = None
+        self.log = []
+        deadline = time.monotonic() + TIMEOUT_S
+        while time.monotonic() < deadline:
+            line = self.proc.stderr.readline()
+            if not line:
+                break
+            self.log.append(line)
+            m = re.search(r"listening on \[?[0-9a-fA-F.:]+\]?:(\d+)", line)
+            if m:
+                self.port = m.group(1)
+                break
+        if self.port is None:
+            self.stop()
+            fail("mingled did not report its port:\n" + "".join(self.log))
+        # Keep draining the log, or a chatty daemon blocks on a full pipe.
+        self.drain = threading.Thread(target=self._drain, daemon=True)
+        self.drain.start()
+
+    def _drain(self):
+        for line in self.proc.stderr:
+            self.log.append(line)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+
+class Ctl:
+    def __init__(self, minglectl, port):
+        self.argv = [minglectl, "--host", "127.0.0.1", "--port", port,
+                     "--timeout", "30"]
+
+    def run(self, *args, expect=0):
+        p = subprocess.run(self.argv + list(args), capture_output=True,
+                           text=True, timeout=TIMEOUT_S)
+        if expect is not None and p.returncode != expect:
+            fail("minglectl %s: exit %d, expected %d\nstdout: %s\nstderr: %s"
+                 % (" ".join(args), p.returncode, expect, p.stdout,
+                    p.stderr))
+        return p
+
+
+def check_schedule(sched, present_by_round):
+    rounds = sched["rounds"]
+    if len(rounds) != len(present_by_round):
+        fail("expected %d rounds, got %d" % (len(present_by_round),
+                                             len(rounds)))
+    met = set()
+    for r, present in zip(rounds, present_by_round):
+        seated = [a for t in r["tables"] for a in t["attendees"]]
+        if sorted(seated) != sorted(present):
+            fail("round %d seats %s, present %s"
+                 % (r["round"], sorted(seated), sorted(present)))
+        sizes = [len(t["attendees"]) for t in r["tables"]]
+        if len(sizes) != math.ceil(len(present) / TABLE_SIZE):
+            fail("round %d has %d tables for %d present"
+                 % (r["round"], len(sizes), len(present)))
+        if max(sizes) - min(sizes) > 1:
+            fail("round %d tables unbalanced: %s" % (r["round"], sizes))
+        for t in r["tables"]:
+            people = sorted(t["attendees"])
+            if "a03" in people and "a04" in people:
+                fail("avoid pair a03/a04 seated together")
+            for i, a in enumerate(people):
+                for b in people[i + 1:]:
+                    if (a, b) in met or (a, b) == ("a01", "a02"):
+                        fail("%s and %s meet twice (round %d)"
+                             % (a, b, r["round"]))
+                    met.add((a, b))
+    if sched["summary"]["repeat_pairs"] != 0:
+        fail("summary reports repeats: %s" % sched["summary"])
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return str(s.getsockname()[1])
+
+
+def main():
+    if len(sys.argv) != 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    mingled, minglectl = sys.argv[1], sys.argv[2]
+    with tempfile.TemporaryDirectory(prefix="mingle-it-") as tmp:
+        path = os.path.join(tmp, "meetup.yaml")
+        event_file(path, 60)
+        daemon = Daemon(mingled, os.path.join(tmp, "data"))
+        watcher = None
+        try:
+            ctl = Ctl(minglectl, daemon.port)
+            ev = ctl.run("event", "create", path).stdout.strip()
+            if not ev.isdigit():
+                fail("event create printed %r" % ev)
+            show = ctl.run("event", "show", "--event", ev).stdout
+            if "attendees:   60" not in show:
+                fail("event show: %s" % show)
+
+            watcher = subprocess.Popen(
+                ctl.argv + ["watch", "--event", ev], stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, text=True)
+            # The watcher announces its subscription on stderr.
+            if "watching event" not in watcher.stderr.readline():
+                fail("watch did not subscribe")
+
+            ids = ["a%02d" % i for i in range(1, 61)]
+            present = ids[:50]
+            out = ctl.run("checkin", *present).stdout
+            if "50 present" not in out:
+                fail("checkin: %s" % out)
+            by_round = []
+            first = ctl.run("round", "next", "--format", "json").stdout
+            if json.loads(first)["rounds"][0]["round"] != 1:
+                fail("round next json: %s" % first)
+            by_round.append(list(present))
+
+            # A late arrival and an early leaver before round 2.
+            ctl.run("checkin", "a51")
+            ctl.run("checkout", "a10")
+            present = [a for a in present if a != "a10"] + ["a51"]
+            text = ctl.run("round", "next").stdout
+            if not text.startswith("Round 2"):
+                fail("round next text: %s" % text)
+            by_round.append(list(present))
+            ctl.run("round", "next", "--event", ev)
+            by_round.append(list(present))
+
+            sched = json.loads(ctl.run("schedule", "--format", "json").stdout)
+            check_schedule(sched, by_round)
+            csv = ctl.run("schedule", "--format", "csv").stdout.splitlines()
+            if csv[0] != "round,table,attendee_id,name" or \
+                    len(csv) != 1 + 3 * 50:
+                fail("schedule csv has %d lines" % len(csv))
+            if json.loads(ctl.run("event", "export").stdout) != sched:
+                fail("event export differs from schedule --format json")
+
+            ctl.run("explain", "a01", "a05")
+            ctl.run("stats")
+            ctl.run("stats", "--server")
+            if ev not in ctl.run("event", "list").stdout:
+                fail("event list lacks the event")
+
+            # The export loads back as a new event with the same people.
+            exported = os.path.join(tmp, "export.yaml")
+            with open(exported, "w", encoding="utf-8") as f:
+                f.write(ctl.run("attendees", "export").stdout)
+            ev2 = ctl.run("event", "create", exported).stdout.strip()
+            if "attendees:   60" not in \
+                    ctl.run("event", "show", ev2).stdout:
+                fail("re-imported event lacks attendees")
+            ctl.run("checkin", "--all", "--event", ev2)
+
+            # Error paths and their exit statuses.
+            p = ctl.run("round", "next", "--event", "999999", expect=1)
+            if "server error NOT_FOUND" not in p.stderr:
+                fail("unknown event: %s" % p.stderr)
+            ctl.run("checkin", "nobody", "--event", ev, expect=1)
+            ctl.run("round", "next", "--bogus", expect=2)
+            ctl.run("frobnicate", expect=2)
+            ctl.run("event", "create", os.path.join(tmp, "missing.yaml"),
+                    expect=2)
+            if ctl.run("checkin", "--help").stdout.find("usage:") < 0:
+                fail("checkin --help")
+            closed = Ctl(minglectl, free_port())
+            closed.run("stats", expect=3)
+
+            watcher.send_signal(signal.SIGINT)
+            wout, _ = watcher.communicate(timeout=TIMEOUT_S)
+            for r in (1, 2, 3):
+                if ("Round %d" % r) not in wout:
+                    fail("watch missed round %d:\n%s" % (r, wout))
+            watcher = None
+        finally:
+            if watcher is not None:
+                watcher.kill()
+                watcher.wait()
+            rc = daemon.stop()
+        if rc != 0:
+            fail("mingled exited %d on SIGTERM" % rc)
+    print("ok: full meetup, 3 rounds, no repeats, balanced tables")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

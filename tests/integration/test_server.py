@@ -1,0 +1,608 @@
+#!/usr/bin/env python3
+"""test_server.py -- the daemon's transport, driven over loopback sockets.
+
+Usage: test_server.py PATH/TO/mingled
+
+Starts the real mingled on an ephemeral port (`--port 0`, the port is read
+from its "listening on ADDR:PORT" log line) with a config file of small
+limits, and checks what the transport promises: malformed and oversized
+frames get an Error and a close while others are served, frames split
+across or packed into reads, the connection limit, the idle and frame
+timeouts, the auth token, identical pushes to subscribers, a stalled
+subscriber dropped at its output cap, SIGHUP reload and a clean SIGTERM
+exit.  Protobuf is written by hand: only varints and length-delimited
+fields are needed.  A sanitizer report in the daemon's log is a failure.
+"""
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+# Field numbers from proto/mingle.proto.
+REQ_HELLO, REQ_CREATE_EVENT, REQ_UPSERT, REQ_CHECK_IN = 2, 3, 7, 9
+REQ_NEXT_ROUND, REQ_GET_STATS, REQ_SUBSCRIBE = 12, 15, 16
+RESP_ERROR, RESP_HELLO, RESP_EVENT, RESP_ROUND = 2, 3, 4, 7
+RESP_STATS, RESP_SUBSCRIBED = 10, 11
+FRAME_TOO_BIG, BAD_FRAME, UNAUTHENTICATED = 2, 3, 4
+RESOURCE_EXHAUSTED, UNAVAILABLE, FRAME_TIMEOUT, IDLE_TIMEOUT = 8, 10, 12, 13
+
+MAX_FRAME = 65536
+IDLE_MS = 1500
+FRAME_MS = 600
+CAP = 65536
+MAX_CONN = 6
+TOKEN = "s3cret-token-0123456789"
+
+
+def varint(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def fv(num, value):
+    return varint(num << 3) + varint(value)
+
+
+def fb(num, data):
+    if isinstance(data, str):
+        data = data.encode()
+    return varint(num << 3 | 2) + varint(len(data)) + data
+
+
+def frame(msg):
+    return varint(len(msg)) + msg
+
+
+def request(rid, field, body=b""):
+    return frame(fv(1, rid) + fb(field, body))
+
+
+def read_varint(buf, pos):
+    shift = value = 0
+    while True:
+        b = buf[pos]
+        pos += 1
+        value |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            return value, pos
+
+
+def fields(buf):
+    """[(number, value)] of one message; bytes for length-delimited."""
+    out, pos = [], 0
+    while pos < len(buf):
+        key, pos = read_varint(buf, pos)
+        num, wt = key >> 3, key & 7
+        if wt == 0:
+            value, pos = read_varint(buf, pos)
+        elif wt == 2:
+            n, pos = read_varint(buf, pos)
+            value, pos = buf[pos:pos + n], pos + n
+        elif wt == 1:
+            value, pos = buf[pos:pos + 8], pos + 8
+        elif wt == 5:
+            value, pos = buf[pos:pos + 4], pos + 4
+        else:
+            raise ValueError("wire type %d" % wt)
+        out.append((num, value))
+    return out
+
+
+class Response:
+    def __init__(self, raw):
+        self.raw = raw
+        self.id = 0
+        self.kind = None
+        self.body = b""
+        for num, value in fields(raw):
+            if num == 1:
+                self.id = value
+            else:
+                self.kind, self.body = num, value
+
+    def field(self, num, default=0):
+        for n, v in fields(self.body):
+            if n == num:
+                return v
+        return default
+
+    @property
+    def code(self):
+        return self.field(1) if self.kind == RESP_ERROR else None
+
+
+class Client:
+    def __init__(self, host, port, rcvbuf=None):
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
+        if rcvbuf:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.sock.settimeout(5)
+        self.sock.connect((host, port))
+        self.buf = b""
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def _fill(self):
+        try:
+            data = self.sock.recv(65536)
+        except ConnectionResetError:
+            data = b""
+        if not data:
+            raise EOFError
+        self.buf += data
+
+    def recv(self, timeout=5):
+        """The next Response, or None at end of stream."""
+        self.sock.settimeout(timeout)
+        try:
+            while True:
+                if self.buf:
+                    try:
+                        n, pos = read_varint(self.buf, 0)
+                    except IndexError:
+                        n, pos = None, 0
+                    if n is not None and len(self.buf) >= pos + n:
+                        raw = self.buf[pos:pos + n]
+                        self.buf = self.buf[pos + n:]
+                        return Response(raw)
+                self._fill()
+        except EOFError:
+            return None
+
+    def call(self, rid, field, body=b""):
+        self.send(request(rid, field, body))
+        r = self.recv()
+        check(r is not None, "no response to request %d" % rid)
+        check(r.id == rid or r.kind == RESP_ERROR,
+              "response id %d for request %d" % (r.id, rid))
+        return r
+
+    def closed(self, timeout=5):
+        """True when the server closes the stream (remaining frames are
+        skipped)."""
+        deadline = time.monotonic() + timeout
+        self.sock.settimeout(timeout)
+        try:
+            while time.monotonic() < deadline:
+                if not self.sock.recv(65536):
+                    return True
+        except ConnectionResetError:
+            return True
+        except socket.timeout:
+            return False
+        return False
+
+    def close(self):
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, what):
+    if not cond:
+        raise Failure(what)
+
+
+def expect_error(client, code, what):
+    r = client.recv()
+    check(r is not None and r.kind == RESP_ERROR,
+          "%s: expected an Error frame, got %r" % (what, r and r.kind))
+    check(r.code == code, "%s: error code %r, expected %d" % (what, r.code, code))
+    check(client.closed(), "%s: connection not closed after the error" % what)
+
+
+class Daemon:
+    def __init__(self, binary, workdir, name, extra=""):
+        self.workdir = workdir
+        self.config = os.path.join(workdir, name + ".yaml")
+        self.write_config(extra)
+        data = os.path.join(workdir, name + ".data")
+        os.makedirs(data, exist_ok=True)
+        self.proc = subprocess.Popen(
+            [binary, "--port", "0", "--config", self.config, "--data-dir", data],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE)
+        self.lines = []
+        self.lock = threading.Lock()
+        self.host = None
+        self.port = None
+        self.ready = threading.Event()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        if not self.ready.wait(15) or self.port is None:
+            self.kill()
+            raise Failure("%s: no 'listening on' line:\n%s" % (name, self.log()))
+
+    def write_config(self, extra=""):
+        with open(self.config, "w") as f:
+            f.write("max_frame_bytes: %d\n" % MAX_FRAME)
+            f.write("max_connections: %d\n" % MAX_CONN)
+            f.write("idle_timeout_ms: %d\n" % IDLE_MS)
+            f.write("frame_timeout_ms: %d\n" % FRAME_MS)
+            f.write("output_cap_bytes: %d\n" % CAP)
+            f.write("log_level: debug\n")
+            f.write(extra)
+
+    def _read(self):
+        for raw in self.proc.stderr:
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            with self.lock:
+                self.lines.append(line)
+            m = re.search(r"listening on (\S+):(\d+)$", line)
+            if m and self.port is None:
+                self.host = m.group(1).strip("[]")
+                self.port = int(m.group(2))
+                self.ready.set()
+        self.ready.set()
+
+    def log(self):
+        with self.lock:
+            return "\n".join(self.lines)
+
+    def wait_log(self, pattern, timeout=5):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if re.search(pattern, self.log()):
+                return True
+            time.sleep(0.02)
+        return False
+
+    def client(self, **kw):
+        return Client(self.host, self.port, **kw)
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise Failure("daemon did not exit within 10 s of SIGTERM")
+        self.reader.join(5)
+        return rc
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def sanitizer_report(self):
+        return re.search(r"AddressSanitizer|LeakSanitizer|runtime error:",
+                         self.log())
+
+
+def hello(token=None):
+    body = fv(1, 1) + fb(3, "test_server")
+    if token is not None:
+        body += fb(2, token)
+    return body
+
+
+def test_framing(d):
+    keep = d.client()
+    check(keep.call(1, REQ_HELLO, hello()).kind == RESP_HELLO, "hello")
+
+    c = d.client()
+    c.send(b"\x80" * 11)
+    expect_error(c, BAD_FRAME, "11-byte varint")
+
+    c = d.client()
+    c.send(frame(b"\xff\xff\xff\xff"))
+    expect_error(c, BAD_FRAME, "undecodable body")
+
+    c = d.client()
+    c.send(varint(MAX_FRAME + 1) + b"x" * 64)
+    expect_error(c, FRAME_TOO_BIG, "oversized prefix")
+
+    c = d.client()
+    c.send(varint(1 << 40))
+    expect_error(c, FRAME_TOO_BIG, "huge prefix, body never sent")
+
+    # Several frames in one write, answered in order.
+    c = d.client()
+    c.send(b"".join(request(i, REQ_HELLO, hello()) for i in (5, 6, 7)))
+    for i in (5, 6, 7):
+        r = c.recv()
+        check(r is not None and r.id == i and r.kind == RESP_HELLO,
+              "pipelined hello %d" % i)
+    # One frame split into single bytes.
+    for b in request(8, REQ_HELLO, hello()):
+        c.send(bytes([b]))
+        time.sleep(0.005)
+    r = c.recv()
+    check(r is not None and r.id == 8, "hello split across reads")
+    c.close()
+
+    check(keep.call(2, REQ_HELLO, hello()).kind == RESP_HELLO,
+          "server stopped serving a good client after bad ones")
+    keep.close()
+
+
+def test_connection_limit(d):
+    time.sleep(0.2)  # let the earlier tests' connections be reaped
+    held = []
+    for i in range(MAX_CONN):
+        c = d.client()
+        check(c.call(1, REQ_HELLO, hello()).kind == RESP_HELLO,
+              "connection %d below the limit" % (i + 1))
+        held.append(c)
+    extra = d.client()
+    expect_error(extra, RESOURCE_EXHAUSTED, "connection above the limit")
+    held.pop().close()
+    deadline = time.monotonic() + 3
+    while True:
+        c = d.client()
+        c.send(request(1, REQ_HELLO, hello()))
+        r = c.recv()
+        if r is not None and r.kind == RESP_HELLO:
+            break
+        check(time.monotonic() < deadline, "slot not freed after a close")
+        time.sleep(0.05)
+    held.append(c)
+    for c in held:
+        c.close()
+
+
+def test_timeouts(d):
+    time.sleep(0.2)  # let the earlier tests' connections be reaped
+    idle = d.client()
+    t0 = time.monotonic()
+    trickle = d.client()
+    trickle.send(varint(200) + b"\x08")
+    for _ in range(int(FRAME_MS / 100) + 4):
+        time.sleep(0.1)
+        try:
+            trickle.send(b"\x01")
+        except (BrokenPipeError, ConnectionResetError):
+            break
+    r = trickle.recv()
+    elapsed = time.monotonic() - t0
+    check(r is not None and r.code == FRAME_TIMEOUT,
+          "trickled frame: expected FRAME_TIMEOUT, got %r" % (r and r.code))
+    check(elapsed < IDLE_MS / 1000.0, "frame timeout took %.2f s" % elapsed)
+    check(trickle.closed(), "trickling connection not closed")
+
+    r = idle.recv(timeout=IDLE_MS / 1000.0 + 3)
+    elapsed = time.monotonic() - t0
+    check(r is not None and r.code == IDLE_TIMEOUT,
+          "idle: expected IDLE_TIMEOUT, got %r" % (r and r.code))
+    check(IDLE_MS / 1000.0 - 0.2 <= elapsed <= IDLE_MS / 1000.0 + 2,
+          "idle timeout after %.2f s" % elapsed)
+    check(idle.closed(), "idle connection not closed")
+
+
+def create_event(c, n_attendees, rounds):
+    r = c.call(10, REQ_CREATE_EVENT, fb(1, "t") + fv(2, 4) + fv(3, rounds))
+    check(r.kind == RESP_EVENT, "create event: %r %r" % (r.kind, r.code))
+    event_id = r.field(1)
+    # Long names make each round big enough to overflow a stalled peer.
+    ids = ["a%03d" % i for i in range(n_attendees)]
+    people = b"".join(fb(2, fb(1, i) + fb(2, i + " " + "N" * 150)) for i in ids)
+    r = c.call(11, REQ_UPSERT, fv(1, event_id) + people)
+    check(r.kind != RESP_ERROR, "upsert: error %r" % r.code)
+    r = c.call(12, REQ_CHECK_IN, fv(1, event_id) + b"".join(fb(2, i) for i in ids))
+    check(r.kind != RESP_ERROR, "check in: error %r" % r.code)
+    return event_id
+
+
+class Collector(threading.Thread):
+    def __init__(self, client):
+        super().__init__(daemon=True)
+        self.client = client
+        self.frames = []
+
+    def run(self):
+        while True:
+            try:
+                r = self.client.recv(timeout=30)
+            except OSError:
+                return
+            if r is None:
+                return
+            self.frames.append(r)
+
+
+def test_streams(d):
+    rounds = 12
+    org = d.client()
+    org.call(1, REQ_HELLO, hello())
+    event_id = create_event(org, 120, rounds)
+
+    subs = []
+    for sid in (100, 200):
+        s = d.client()
+        r = s.call(sid, REQ_SUBSCRIBE, fv(1, event_id))
+        check(r.kind == RESP_SUBSCRIBED, "subscribe %d: %r" % (sid, r.code))
+        subs.append(s)
+    stalled = d.client(rcvbuf=2048)
+    stalled.send(request(300, REQ_SUBSCRIBE, fv(1, event_id)))
+    collectors = [Collector(s) for s in subs]
+    for col in collectors:
+        col.start()
+
+    # Subscribers are exempt from the idle timeout; the organizer is not.
+    for i in range(2):
+        time.sleep(IDLE_MS / 2000.0 + 0.15)
+        org.call(2 + i, REQ_HELLO, hello())
+
+    answers = []
+    for i in range(rounds):
+        r = org.call(1000 + i, REQ_NEXT_ROUND, fv(1, event_id))
+        check(r.kind == RESP_ROUND, "next round %d: %r %r" % (i + 1, r.kind, r.code))
+        answers.append(r.body)
+
+    deadline = time.monotonic() + 10
+    while any(len(col.frames) < rounds for col in collectors):
+        check(time.monotonic() < deadline,
+              "subscribers got %s of %d rounds"
+              % ([len(col.frames) for col in collectors], rounds))
+        time.sleep(0.02)
+    for col, sid in zip(collectors, (100, 200)):
+        pushes = col.frames
+        check(len(pushes) == rounds, "subscriber %d got %d pushes" % (sid, len(pushes)))
+        for p, a in zip(pushes, answers):
+            check(p.id == sid, "push id %d, expected %d" % (p.id, sid))
+            check(p.kind == RESP_ROUND, "push kind %r" % p.kind)
+            check(p.body == a, "push differs from the NextRound answer")
+    check([p.body for p in collectors[0].frames] ==
+          [p.body for p in collectors[1].frames],
+          "the two subscribers got different streams")
+
+    check(d.wait_log(r"dropping connection: output cap"),
+          "stalled subscriber was not dropped")
+    check(stalled.closed(timeout=10), "stalled subscriber still connected")
+
+    time.sleep(0.1)
+    r = org.call(2000, REQ_GET_STATS, fv(1, 0))
+    check(r.kind == RESP_STATS, "stats: %r" % r.code)
+    check(r.field(8) == 2, "stats: %d subscribers, expected 2" % r.field(8))
+    check(r.field(7) == 3, "stats: %d connections, expected 3" % r.field(7))
+    for s in subs + [org]:
+        s.close()
+    for col in collectors:
+        col.join(5)
+
+
+def test_reload(d):
+    with open(d.config, "w") as f:
+        f.write("idle_timeout_ms: [unterminated\n")
+    d.proc.send_signal(signal.SIGHUP)
+    check(d.wait_log(r"SIGHUP: .*config kept"), "broken config was not refused")
+    d.write_config()
+    d.proc.send_signal(signal.SIGHUP)
+    check(d.wait_log(r"SIGHUP: config reloaded"), "good config was not reloaded")
+    c = d.client()
+    check(c.call(1, REQ_HELLO, hello()).kind == RESP_HELLO,
+          "no service after reload")
+    c.close()
+
+
+def test_token(d):
+    c = d.client()
+    c.send(request(1, REQ_GET_STATS, fv(1, 0)))
+    expect_error(c, UNAUTHENTICATED, "request before Hello")
+    c = d.client()
+    c.send(request(1, REQ_HELLO, hello("wrong-token!")))
+    expect_error(c, UNAUTHENTICATED, "Hello with a wrong token")
+    c = d.client()
+    check(c.call(1, REQ_HELLO, hello(TOKEN)).kind == RESP_HELLO,
+          "Hello with the right token")
+    check(c.call(2, REQ_GET_STATS, fv(1, 0)).kind == RESP_STATS,
+          "request after Hello")
+    c.close()
+
+
+def test_sigterm(d):
+    c = d.client()
+    c.call(1, REQ_HELLO, hello())
+    rc = d.stop()
+    check(rc == 0, "exit status %r after SIGTERM" % rc)
+    r = c.recv()
+    check(r is None or r.code == UNAVAILABLE, "goodbye frame %r" % (r and r.code))
+    check(c.closed(), "client not closed on stop")
+    check(re.search(r"INFO +stopped$", d.log(), re.M), "no 'stopped' line")
+
+
+def test_ipv6(d):
+    check(d.host == "::1", "listening on %r, expected ::1" % d.host)
+    c = d.client()
+    check(c.call(1, REQ_HELLO, hello()).kind == RESP_HELLO, "hello over IPv6")
+    c.close()
+
+
+def test_refuse_public(binary, work):
+    """A non-loopback address without a token: no start, a reason, no
+    listener."""
+    config = os.path.join(work, "public.yaml")
+    with open(config, "w") as f:
+        f.write('listen: ["0.0.0.0"]\n')
+    proc = subprocess.run(
+        [binary, "--port", "0", "--config", config,
+         "--data-dir", os.path.join(work, "public.data")],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, timeout=10)
+    err = proc.stderr.decode("utf-8", "replace")
+    check(proc.returncode != 0, "started on 0.0.0.0 without a token")
+    check("token" in err, "no reason given: %r" % err)
+    check("listening on" not in err, "listened before refusing")
+
+
+def ipv6_available():
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.stderr.write("usage: test_server.py PATH/TO/mingled\n")
+        return 2
+    binary = sys.argv[1]
+    failures = 0
+    with tempfile.TemporaryDirectory(prefix="mingle-srv-") as work:
+        plan = [
+            ("plain", "", [test_framing, test_connection_limit, test_timeouts,
+                           test_streams, test_reload, test_sigterm]),
+            ("token", "auth_token: %s\n" % TOKEN, [test_token, test_sigterm]),
+        ]
+        if ipv6_available():
+            plan.append(("ipv6", 'listen: ["::1"]\n', [test_ipv6, test_sigterm]))
+        try:
+            test_refuse_public(binary, work)
+            print("ok   refuse_public")
+        except (Failure, OSError, subprocess.TimeoutExpired) as e:
+            failures += 1
+            print("FAIL refuse_public: %s" % e)
+        for name, extra, tests in plan:
+            try:
+                d = Daemon(binary, work, name, extra)
+            except Failure as e:
+                print("FAIL %s: %s" % (name, e))
+                failures += 1
+                continue
+            try:
+                for t in tests:
+                    t0 = time.monotonic()
+                    try:
+                        t(d)
+                        print("ok   %s/%s (%.1f s)" % (name, t.__name__,
+                                                       time.monotonic() - t0))
+                    except (Failure, OSError) as e:
+                        failures += 1
+                        print("FAIL %s/%s: %s" % (name, t.__name__, e))
+            finally:
+                d.kill()
+                d.reader.join(5)
+            if d.sanitizer_report():
+                failures += 1
+                print("FAIL %s: sanitizer report in the daemon log" % name)
+            if failures:
+                print("--- daemon log (%s) ---\n%s" % (name, d.log()))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,199 @@
+/* test_design.c -- repeat-free schedules from combinatorial designs. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "design.h"
+
+#define TEST_SEED 42u
+#define TEST_BUDGET 2000000u
+
+struct instance {
+    uint32_t n, table_size, rounds;
+};
+
+/* True when every round puts each position at one of ceil(n / k) tables,
+ * the tables' sizes differ by at most one (none empty), and no two
+ * positions share a table twice. */
+static bool schedule_ok(uint32_t n, uint32_t k, uint32_t rounds,
+                        const uint32_t *table_of)
+{
+    uint32_t tables = n / k + (n % k != 0), r, x, y, lo, hi;
+    uint32_t *size = calloc(tables, sizeof(*size));
+    unsigned char *met = calloc((size_t)n * n, 1);
+    bool ok = size != NULL && met != NULL;
+
+    for (r = 0; r < rounds && ok; r++) {
+        const uint32_t *row = table_of + (size_t)r * n;
+
+        memset(size, 0, tables * sizeof(*size));
+        for (x = 0; x < n && ok; x++) {
+            ok = row[x] < tables;
+            if (ok)
+                size[row[x]]++;
+        }
+        for (lo = UINT32_MAX, hi = 0, x = 0; x < tables && ok; x++) {
+            lo = size[x] < lo ? size[x] : lo;
+            hi = size[x] > hi ? size[x] : hi;
+        }
+        ok = ok && lo > 0 && hi - lo <= 1;
+        for (x = 0; x < n && ok; x++)
+            for (y = x + 1; y < n && ok; y++)
+                if (row[x] == row[y]) {
+                    ok = !met[(size_t)x * n + y];
+                    met[(size_t)x * n + y] = 1;
+                }
+    }
+    free(size);
+    free(met);
+    return ok;
+}
+
+static void expect_solved(const struct instance *in, size_t count)
+{
+    uint32_t *table_of;
+    size_t i;
+
+    for (i = 0; i < count; i++) {
+        table_of = NULL;
+        print_message("design %u/%u/%u\n", in[i].n, in[i].table_size,
+                      in[i].rounds);
+        assert_int_equal(design_build(in[i].n, in[i].table_size,
+                                      in[i].rounds, TEST_SEED, TEST_BUDGET,
+                                      &table_of), 0);
+        assert_non_null(table_of);
+        assert_true(schedule_ok(in[i].n, in[i].table_size, in[i].rounds,
+                                table_of));
+        free(table_of);
+    }
+}
+
+static void test_checker_rejects(void **state)
+{
+    /* 4 positions, tables of 2: rounds {01|23} then {01|23} again. */
+    const uint32_t repeat[] = {0, 0, 1, 1, 1, 1, 0, 0};
+    /* 5 positions, tables of 2 (3 tables): sizes 3, 1, 1. */
+    const uint32_t lopsided[] = {0, 0, 0, 1, 2};
+    /* Table index 3 does not exist for 6 positions in tables of 2. */
+    const uint32_t out_of_range[] = {0, 0, 1, 1, 3, 3};
+
+    (void)state;
+    assert_true(schedule_ok(4, 2, 1, repeat));
+    assert_false(schedule_ok(4, 2, 2, repeat));
+    assert_false(schedule_ok(5, 2, 1, lopsided));
+    assert_false(schedule_ok(6, 2, 1, out_of_range));
+}
+
+static void test_goal_instances(void **state)
+{
+    static const struct instance goals[] = {
+        {32, 4, 8}, {32, 4, 9}, {15, 3, 7}, {30, 5, 6},
+        {4, 2, 3}, {9, 3, 4}, {16, 4, 5}, {25, 5, 6},
+        {49, 7, 8}, {64, 8, 9}, {81, 9, 10},
+    };
+
+    (void)state;
+    expect_solved(goals, sizeof(goals) / sizeof(goals[0]));
+}
+
+static void test_more_instances(void **state)
+{
+    static const struct instance more[] = {
+        {27, 3, 13}, {24, 4, 7}, {64, 4, 21}, {36, 6, 3},
+        {40, 5, 5}, {48, 4, 8}, {60, 6, 4},
+        /* Unequal tables: 13 of 7 or 8 seats, or 8 of 3 or 4. */
+        {100, 8, 5}, {30, 4, 8}, {31, 4, 9},
+    };
+
+    (void)state;
+    expect_solved(more, sizeof(more) / sizeof(more[0]));
+}
+
+static void test_trivial(void **state)
+{
+    static const struct instance easy[] = {
+        {1, 2, 5}, {2, 2, 1}, {7, 3, 1}, {10, 20, 1}, {1000, 7, 1},
+        {9, 3, 2}, {6, 2, 5},
+    };
+
+    (void)state;
+    expect_solved(easy, sizeof(easy) / sizeof(easy[0]));
+}
+
+static void test_deterministic(void **state)
+{
+    static const struct instance in[] = {{15, 3, 7}, {30, 5, 6}, {30, 4, 8}};
+    uint32_t *a, *b;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+        a = b = NULL;
+        assert_int_equal(design_build(in[i].n, in[i].table_size,
+                                      in[i].rounds, 7, TEST_BUDGET, &a), 0);
+        assert_int_equal(design_build(in[i].n, in[i].table_size,
+                                      in[i].rounds, 7, TEST_BUDGET, &b), 0);
+        assert_memory_equal(a, b,
+                            (size_t)in[i].rounds * in[i].n * sizeof(*a));
+        free(a);
+        free(b);
+    }
+}
+
+static void test_impossible(void **state)
+{
+    static const struct instance none[] = {
+        /* More rounds than (n - 1) / (k - 1). */
+        {32, 4, 11}, {16, 4, 6}, {15, 3, 8}, {100, 8, 15},
+        /* A single table cannot change. */
+        {5, 8, 2},
+        /* Round two would need a table of 4 (or 3) from 2 tables. */
+        {8, 4, 2}, {5, 4, 2},
+    };
+    uint32_t *table_of;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+        table_of = (uint32_t *)&table_of;
+        assert_int_equal(design_build(none[i].n, none[i].table_size,
+                                      none[i].rounds, TEST_SEED, 20000,
+                                      &table_of), -ENOENT);
+        assert_null(table_of);
+    }
+}
+
+static void test_bad_args(void **state)
+{
+    uint32_t *table_of = NULL;
+
+    (void)state;
+    assert_int_equal(design_build(10, 1, 2, 0, 1000, &table_of), -EINVAL);
+    assert_int_equal(design_build(10, 0, 2, 0, 1000, &table_of), -EINVAL);
+    assert_int_equal(design_build(10, 2, 0, 0, 1000, &table_of), -EINVAL);
+    assert_int_equal(design_build(0, 2, 2, 0, 1000, &table_of), -EINVAL);
+    assert_int_equal(design_build(10, 2, 2, 0, 1000, NULL), -EINVAL);
+    assert_null(table_of);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_checker_rejects),
+        cmocka_unit_test(test_goal_instances),
+        cmocka_unit_test(test_more_instances),
+        cmocka_unit_test(test_trivial),
+        cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_impossible),
+        cmocka_unit_test(test_bad_args),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

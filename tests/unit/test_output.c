@@ -1,0 +1,273 @@
+/* test_output.c -- the three batch output formats, byte for byte where the
+ * contract fixes them. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "output.h"
+
+/* Renders `s` in `fmt` into a malloc'ed string (caller frees). */
+static char *render(enum out_format fmt, const struct out_schedule *s)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    assert_int_equal(out_write(f, fmt, s), 0);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(strlen(buf), len);
+    return buf;
+}
+
+static const struct out_seat seats_a[] = {
+    {"anna", "Anna Becker"},
+    {"jorg", "Jörg \"Jojo\" Müller, Dipl.-Ing."},
+};
+static const struct out_seat seats_b[] = {
+    {"ben", NULL},
+    {"dora", "Dora\nZweizeil"},
+};
+static const struct out_table tables_r1[] = {
+    {1, seats_a, 2, 3.5, "Anna offers Webdesign, which Jörg seeks"},
+    {2, seats_b, 2, 0.1, NULL},
+};
+static const struct out_round rounds[] = {
+    {1, tables_r1, 2},
+};
+
+static struct out_schedule sample(void)
+{
+    struct out_schedule s = {
+        .event = "Connexxtion \"Süd\"\t\x01",
+        .rounds = rounds,
+        .n_rounds = 1,
+        .summary = {4, 1, 0, 3.6, 0.1},
+    };
+    return s;
+}
+
+static void test_parse_format(void **state)
+{
+    (void)state;
+    enum out_format f = OUT_JSON;
+    assert_int_equal(out_parse_format("text", &f), 0);
+    assert_int_equal(f, OUT_TEXT);
+    assert_int_equal(out_parse_format("json", &f), 0);
+    assert_int_equal(f, OUT_JSON);
+    assert_int_equal(out_parse_format("csv", &f), 0);
+    assert_int_equal(f, OUT_CSV);
+    assert_int_equal(out_parse_format("CSV", &f), -EINVAL);
+    assert_int_equal(out_parse_format("", &f), -EINVAL);
+    assert_int_equal(out_parse_format(NULL, &f), -EINVAL);
+    assert_int_equal(f, OUT_CSV);
+}
+
+static void test_json_exact(void **state)
+{
+    (void)state;
+    struct out_schedule s = sample();
+    char *out = render(OUT_JSON, &s);
+    const char *want =
+        "{\n"
+        "  \"event\": \"Connexxtion \\\"Süd\\\"\\t\\u0001\",\n"
+        "  \"rounds\": [\n"
+        "    {\"round\": 1,\n"
+        "     \"tables\": [\n"
+        "       {\"table\": 1, \"attendees\": [\"anna\", \"jorg\"], "
+        "\"score\": 3.5, \"why\": \"Anna offers Webdesign, which Jörg "
+        "seeks\"},\n"
+        "       {\"table\": 2, \"attendees\": [\"ben\", \"dora\"], "
+        "\"score\": 0.1, \"why\": \"\"}\n"
+        "     ]}\n"
+        "  ],\n"
+        "  \"summary\": {\"attendees\": 4, \"repeat_pairs\": 1, "
+        "\"repeat_lower_bound\": 0,\n"
+        "              \"affinity_total\": 3.6, "
+        "\"min_attendee_affinity\": 0.1}\n"
+        "}\n";
+    assert_string_equal(out, want);
+    free(out);
+}
+
+static void test_json_escapes_and_bad_utf8(void **state)
+{
+    (void)state;
+    static const struct out_seat seat[] = {{"a\\b\r\n\b\f\x1f", "x"}};
+    static const struct out_table t[] = {{1, seat, 1, 0, "\xC3(ok\xE2\x82\xAC"}};
+    static const struct out_round r[] = {{1, t, 1}};
+    struct out_schedule s = {.event = NULL, .rounds = r, .n_rounds = 1};
+    char *out = render(OUT_JSON, &s);
+    assert_non_null(strstr(out, "\"event\": \"\""));
+    assert_non_null(strstr(out, "[\"a\\\\b\\r\\n\\b\\f\\u001f\"]"));
+    /* A lone lead byte is replaced; the valid euro sign passes through. */
+    assert_non_null(strstr(out, "\"why\": \"\xEF\xBF\xBD(ok\xE2\x82\xAC\""));
+    free(out);
+}
+
+static void test_json_numbers(void **state)
+{
+    (void)state;
+    static const struct out_table t[] = {
+        {1, NULL, 0, 1.0 / 3.0, ""},
+        {2, NULL, 0, -5, ""},
+        {3, NULL, 0, 1e300, ""},
+    };
+    static const struct out_round r[] = {{1, t, 3}};
+    struct out_schedule s = {.event = "", .rounds = r, .n_rounds = 1,
+                             .summary = {0, 0, 0, 0.0 / 0.0, 2.5}};
+    char *out = render(OUT_JSON, &s);
+    assert_non_null(strstr(out, "\"score\": 0.3333333333333333,"));
+    assert_non_null(strstr(out, "\"score\": -5,"));
+    assert_non_null(strstr(out, "\"score\": 1e+300,"));
+    assert_non_null(strstr(out, "\"affinity_total\": null,"));
+    assert_non_null(strstr(out, "\"min_attendee_affinity\": 2.5}"));
+    assert_non_null(strstr(out, "\"attendees\": []"));
+    free(out);
+}
+
+static void test_json_empty(void **state)
+{
+    (void)state;
+    struct out_schedule s = {.event = "e"};
+    char *out = render(OUT_JSON, &s);
+    assert_non_null(strstr(out, "\"rounds\": [],\n"));
+    free(out);
+}
+
+static void test_csv_quoting(void **state)
+{
+    (void)state;
+    struct out_schedule s = sample();
+    char *out = render(OUT_CSV, &s);
+    const char *want =
+        "round,table,attendee_id,name\n"
+        "1,1,anna,Anna Becker\n"
+        "1,1,jorg,\"Jörg \"\"Jojo\"\" Müller, Dipl.-Ing.\"\n"
+        "1,2,ben,ben\n"
+        "1,2,dora,\"Dora\nZweizeil\"\n";
+    assert_string_equal(out, want);
+    free(out);
+}
+
+static void test_text_layout(void **state)
+{
+    (void)state;
+    struct out_schedule s = sample();
+    s.event = "Stammtisch Süd";
+    char *out = render(OUT_TEXT, &s);
+    const char *want =
+        "Stammtisch Süd\n"
+        "==============\n"
+        "\n"
+        "Round 1\n"
+        "  Table 1 (score 3.5): Anna Becker, Jörg \"Jojo\" Müller, Dipl.-Ing.\n"
+        "    why: Anna offers Webdesign, which Jörg seeks\n"
+        "  Table 2 (score 0.1): ben, Dora Zweizeil\n"
+        "\n"
+        "Summary\n"
+        "  attendees:            4\n"
+        "  rounds:               1\n"
+        "  repeated encounters:  1 (lower bound 0)\n"
+        "  affinity total:       3.6\n"
+        "  lowest per attendee:  0.1\n";
+    assert_string_equal(out, want);
+    free(out);
+}
+
+/* Every line of `out` fits in 79 columns (UTF-8 code points). */
+static void assert_lines_fit(const char *out)
+{
+    size_t cols = 0;
+    for (const char *p = out; *p; p++) {
+        if (*p == '\n') {
+            assert_true(cols <= 79);
+            cols = 0;
+        } else if (((unsigned char)*p & 0xC0) != 0x80) {
+            cols++;
+        }
+    }
+}
+
+static void test_text_wraps(void **state)
+{
+    (void)state;
+    static const struct out_seat seat[] = {
+        {"a", "Annegret Österreicher-Hansen"},
+        {"b", "Bartholomäus Friedrichsen"},
+        {"c", "Christiane von Lüdinghausen"},
+        {"d", "Dörte Großkreutz"},
+    };
+    static const struct out_table t[] = {{12, seat, 4, 17.25,
+        "Annegret offers Steuerberatung, which Bartholomäus seeks \xC2\xB7 "
+        "Christiane and Dörte: Segeln, FC St. Pauli \xC2\xB7 "
+        "Bartholomäus offers IT-Sicherheit, which Christiane seeks"}};
+    static const struct out_round r[] = {{3, t, 1}};
+    struct out_schedule s = {.event = "", .rounds = r, .n_rounds = 1};
+    char *out = render(OUT_TEXT, &s);
+    assert_lines_fit(out);
+    const char *want =
+        "Round 3\n"
+        "  Table 12 (score 17.2): Annegret Österreicher-Hansen,\n"
+        "                         Bartholomäus Friedrichsen,\n"
+        "                         Christiane von Lüdinghausen, Dörte Großkreutz\n"
+        "    why: Annegret offers Steuerberatung, which Bartholomäus seeks \xC2\xB7 "
+        "Christiane\n"
+        "         and Dörte: Segeln, FC St. Pauli \xC2\xB7 Bartholomäus offers "
+        "IT-Sicherheit,\n"
+        "         which Christiane seeks\n";
+    assert_true(strncmp(out, want, strlen(want)) == 0);
+    free(out);
+}
+
+static void test_text_names_only(void **state)
+{
+    (void)state;
+    static const struct out_seat seat[] = {{"p1", "Elif Şahin"}, {"p2", NULL}};
+    static const struct out_table t[] = {{1, seat, 2, 0, ""}};
+    static const struct out_round r[] = {{1, t, 1}};
+    struct out_schedule s = {.event = "", .rounds = r, .n_rounds = 1};
+    char *out = render(OUT_TEXT, &s);
+    assert_true(strncmp(out, "Round 1\n  Table 1: Elif Şahin, p2\n\nSummary",
+                        strlen("Round 1\n  Table 1: Elif Şahin, p2\n\nSummary"))
+                == 0);
+    free(out);
+}
+
+static void test_write_error(void **state)
+{
+    (void)state;
+    struct out_schedule s = sample();
+    FILE *f = fopen("/dev/full", "w");
+    if (!f)
+        skip();
+    assert_int_equal(out_write(f, OUT_CSV, &s), -EIO);
+    fclose(f);
+    f = fopen("/dev/null", "w");
+    assert_non_null(f);
+    assert_int_equal(out_write(f, (enum out_format)7, &s), -EINVAL);
+    fclose(f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_format),
+        cmocka_unit_test(test_json_exact),
+        cmocka_unit_test(test_json_escapes_and_bad_utf8),
+        cmocka_unit_test(test_json_numbers),
+        cmocka_unit_test(test_json_empty),
+        cmocka_unit_test(test_csv_quoting),
+        cmocka_unit_test(test_text_layout),
+        cmocka_unit_test(test_text_wraps),
+        cmocka_unit_test(test_text_names_only),
+        cmocka_unit_test(test_write_error),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
