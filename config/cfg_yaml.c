@@ -310,8 +310,9 @@ int cfg_yaml_uint(struct cfg_yaml *y, const char *what, uint64_t min,
             v = v * 10 + d;
     }
     if (overflow || v > max)
-        return cfg_yaml_fail(y, ev->start_mark, "%s: %s is too large (max %llu)",
-                             what, q, (unsigned long long)max);
+        return cfg_yaml_fail(y, ev->start_mark,
+                             "%s: %s is too large (max %llu)", what, q,
+                             (unsigned long long)max);
     if (v < min)
         return cfg_yaml_fail(y, ev->start_mark,
                              "%s: expected an integer >= %llu, got '%s'", what,

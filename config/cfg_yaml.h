@@ -2,8 +2,8 @@
  * stream, shared by the event file and the daemon config loaders.
  *
  * The reader enforces what every loader needs before any value is kept:
- * nesting depth (CFG_MAX_DEPTH of event_file.h), no anchors, aliases or explicit tags, one
- * document per file.  Every failure fills the caller's cfg_error with
+ * nesting depth (CFG_MAX_DEPTH of event_file.h), no anchors, aliases or
+ * explicit tags, one document per file.  Every failure fills the caller's cfg_error with
  * file:line:column (1-based) and a message; the first error wins and the
  * loaders stop at it.  Not a public API: yaml.h types show through.
  */

@@ -5,10 +5,10 @@
  * entered with the first event of its node current and returns with the
  * node's last event current.  Everything the batch later hands to
  * roster_upsert() is checked here with the engine's own rules
- * (roster_check_id, vocab_fold), so a file that loads never fails later
- * without a line and column.  met_before and avoid may come before the
- * attendees they name, so pairs are kept with their positions and resolved
- * once the whole mapping is read.
+ * (roster_check_id, roster_text_ok, vocab_fold), so a file that loads
+ * never fails later without a line and column.  met_before and avoid may
+ * come before the attendees they name, so pairs are kept with their
+ * positions and resolved once the whole mapping is read.
  *
  * An event holds a few strings per attendee, a million attendees at most:
  * they are carved from large chunks rather than malloc'd one by one, which
@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "sched.h"
+#include "strhash.h"
 #include "vocab.h"
 
 #define EF_MIN_ATTENDEES_CAP 16
@@ -137,21 +138,9 @@ static void ef_arena_free(struct ef_chunk *c)
     }
 }
 
-/* FNV-1a, 64 bit. */
-static uint64_t ef_hash(const char *s)
-{
-    uint64_t h = 0xcbf29ce484222325u;
-
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 0x100000001b3u;
-    }
-    return h;
-}
-
 static size_t ef_slot(const struct ef *p, const char *id)
 {
-    size_t i = (size_t)ef_hash(id) & p->slot_mask;
+    size_t i = (size_t)strhash_fnv1a(id, strlen(id)) & p->slot_mask;
 
     while (p->slots[i] != EF_SLOT_EMPTY &&
            strcmp(p->ev->attendees[p->slots[i]].id, id) != 0)
@@ -223,23 +212,6 @@ static int ef_require(struct ef *p, yaml_mark_t start, const char *what,
     return 0;
 }
 
-/* Text the roster would refuse: C0 and C1 controls (NUL included). */
-static bool ef_has_control(const char *s, size_t len)
-{
-    size_t i;
-
-    for (i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-
-        if (c < 0x20 || c == 0x7F)
-            return true;
-        if (c == 0xC2 && i + 1 < len && (unsigned char)s[i + 1] >= 0x80 &&
-            (unsigned char)s[i + 1] <= 0x9F)
-            return true;
-    }
-    return false;
-}
-
 /* The current node as optional text of at most `max` bytes: NULL when
  * null or empty. */
 static int ef_text(struct ef *p, const char *what, size_t max, char **out)
@@ -255,7 +227,7 @@ static int ef_text(struct ef *p, const char *what, size_t max, char **out)
     if (len > max)
         return cfg_yaml_fail(&p->y, p->y.ev.start_mark,
                              "%s: longer than %zu bytes", what, max);
-    if (ef_has_control(s, len))
+    if (!roster_text_ok(s, len))
         return cfg_yaml_fail(&p->y, p->y.ev.start_mark,
                              "%s: control characters are not allowed", what);
     if (len == 0)
@@ -278,7 +250,7 @@ static int ef_check_tag(struct ef *p, const char *what, const char *s,
         return cfg_yaml_fail(&p->y, p->y.ev.start_mark,
                              "%s: '%s' is longer than %d bytes", what, q,
                              VOCAB_TAG_MAX_BYTES);
-    if (ef_has_control(s, len))
+    if (!roster_text_ok(s, len))
         return cfg_yaml_fail(&p->y, p->y.ev.start_mark,
                              "%s: control characters are not allowed", what);
     rc = vocab_fold(s, len, &folded, &folded_len);

@@ -47,7 +47,7 @@ struct batch_progress {
     int shown_pct; /* -1 until the first line is printed */
 };
 
-static long long ms_since(const struct timespec *t0)
+static long long batch_ms_since(const struct timespec *t0)
 {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
@@ -55,7 +55,7 @@ static long long ms_since(const struct timespec *t0)
            (now.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
-static void progress_cb(void *ctx, double done)
+static void batch_progress_cb(void *ctx, double done)
 {
     struct batch_progress *p = ctx;
     int pct = (int)(done * 100.0);
@@ -64,14 +64,15 @@ static void progress_cb(void *ctx, double done)
         pct = 0;
     if (pct > 100)
         pct = 100;
-    if (pct == p->shown_pct || ms_since(&p->start) < BATCH_PROGRESS_AFTER_MS)
+    if (pct == p->shown_pct ||
+        batch_ms_since(&p->start) < BATCH_PROGRESS_AFTER_MS)
         return;
     fprintf(p->err, "\rmingled: scheduling... %3d%%", pct);
     fflush(p->err);
     p->shown_pct = pct;
 }
 
-static void progress_clear(const struct batch_progress *p)
+static void batch_progress_clear(const struct batch_progress *p)
 {
     if (p->shown_pct < 0)
         return;
@@ -79,7 +80,7 @@ static void progress_clear(const struct batch_progress *p)
     fflush(p->err);
 }
 
-static int add_pairs(struct batch_job *b, struct pairset *set,
+static int batch_add_pairs(struct batch_job *b, struct pairset *set,
                      const struct cfg_pair *pairs, size_t n, const char *what)
 {
     for (size_t i = 0; i < n; i++) {
@@ -96,7 +97,7 @@ static int add_pairs(struct batch_job *b, struct pairset *set,
 /* Interns every attendee and maps the event's index pairs to roster
  * indices.  The loader has validated the profiles, so a refusal here means
  * the two disagree; it is still reported, not trusted away. */
-static int load_roster(struct batch_job *b)
+static int batch_load_roster(struct batch_job *b)
 {
     const struct cfg_event *ev = b->ev;
 
@@ -115,17 +116,17 @@ static int load_roster(struct batch_job *b)
         if (rc < 0)
             return rc;
     }
-    int rc = add_pairs(b, b->met, ev->met_before, ev->n_met_before,
+    int rc = batch_add_pairs(b, b->met, ev->met_before, ev->n_met_before,
                        "met_before");
     if (rc == 0)
-        rc = add_pairs(b, b->avoid, ev->avoid, ev->n_avoid, "avoid");
+        rc = batch_add_pairs(b, b->avoid, ev->avoid, ev->n_avoid, "avoid");
     if (rc < 0)
         return rc;
     b->aff = aff_model_new(b->roster, &ev->weights);
     return b->aff ? 0 : -ENOMEM;
 }
 
-static int solve(struct batch_job *b)
+static int batch_solve(struct batch_job *b)
 {
     const struct cfg_event *ev = b->ev;
     struct batch_progress prog = {.err = b->err, .shown_pct = -1};
@@ -152,11 +153,11 @@ static int solve(struct batch_job *b)
     }
     if (b->opts->progress) {
         clock_gettime(CLOCK_MONOTONIC, &prog.start);
-        p.progress = progress_cb;
+        p.progress = batch_progress_cb;
         p.progress_ctx = &prog;
     }
     int rc = sched_solve(&in, &p, &b->res);
-    progress_clear(&prog);
+    batch_progress_clear(&prog);
     if (rc == -EINVAL)
         fprintf(b->err, "%s: cannot schedule %" PRIu32 " rounds of tables "
                 "of %" PRIu32 " for %zu attendees\n", b->opts->path,
@@ -168,7 +169,7 @@ static int solve(struct batch_job *b)
  * with its score (the sum of its pairs' affinities) and its reason.
  * `members` is scratch space for n roster indices, laid out like the
  * round's seats. */
-static int build_round(struct batch_job *b, uint32_t r, uint32_t *members)
+static int batch_build_round(struct batch_job *b, uint32_t r, uint32_t *members)
 {
     const struct sched_result *res = b->res;
     const uint32_t *table_of = res->table_of + (size_t)r * res->n;
@@ -201,11 +202,7 @@ static int build_round(struct batch_job *b, uint32_t r, uint32_t *members)
     for (uint32_t t = 0; t < res->tables; t++) {
         struct out_table *tb = &tables[t];
         const uint32_t *m = members + (tb->seats - seats);
-        double score = 0;
-        for (uint32_t x = 0; x < tb->n_seats; x++)
-            for (uint32_t y = x + 1; y < tb->n_seats; y++)
-                score += aff_score(b->aff, m[x], m[y]);
-        tb->score = score;
+        tb->score = aff_table_score(b->aff, m, tb->n_seats);
         aff_table_reason(b->aff, m, tb->n_seats, why, sizeof why);
         whys[t] = strdup(why);
         if (!whys[t])
@@ -218,7 +215,7 @@ static int build_round(struct batch_job *b, uint32_t r, uint32_t *members)
     return 0;
 }
 
-static int build_schedule(struct batch_job *b)
+static int batch_build_schedule(struct batch_job *b)
 {
     const struct sched_result *res = b->res;
     size_t n_tables = (size_t)res->rounds * res->tables;
@@ -233,7 +230,7 @@ static int build_schedule(struct batch_job *b)
     if (!b->rounds || !b->tables || !b->whys || !b->seats || !members)
         goto out;
     for (uint32_t r = 0; r < res->rounds; r++) {
-        rc = build_round(b, r, members);
+        rc = batch_build_round(b, r, members);
         if (rc < 0)
             goto out;
     }
@@ -291,9 +288,9 @@ int batch_run(const struct batch_opts *o, FILE *out, FILE *err)
             status = BATCH_EXIT_BAD_INPUT;
         goto out;
     }
-    rc = load_roster(&b);
+    rc = batch_load_roster(&b);
     if (rc == 0)
-        rc = solve(&b);
+        rc = batch_solve(&b);
     if (rc == -EINVAL) {
         status = BATCH_EXIT_BAD_INPUT;
         goto out;
@@ -306,7 +303,7 @@ int batch_run(const struct batch_opts *o, FILE *out, FILE *err)
         goto out;
     }
     if (rc == 0)
-        rc = build_schedule(&b);
+        rc = batch_build_schedule(&b);
     if (rc < 0) {
         fprintf(err, "mingled: %s\n", strerror(-rc));
         goto out;

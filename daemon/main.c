@@ -71,6 +71,7 @@ struct daemon_opts {
 
 struct main_opts {
     struct batch_opts batch; /* batch.path NULL: not batch mode */
+    bool batch_only_given;   /* an option that only --batch uses */
     struct daemon_opts daemon;
 };
 
@@ -94,7 +95,8 @@ static void help(void)
           "  -b, --batch FILE        plan the whole event in FILE (YAML) and\n"
           "                          print the schedule\n"
           "  -f, --format FORMAT     text (default), json or csv\n"
-          "  -s, --seed N            seed for the search (overrides the file's)\n"
+          "  -s, --seed N            seed for the search (overrides the\n"
+          "                          file's)\n"
           "  -t, --time-limit SECS   stop searching after SECS seconds\n"
           "      --max-attendees N   refuse event files with more attendees\n"
           "\n"
@@ -191,22 +193,26 @@ static int parse_args(int argc, char **argv, struct main_opts *o)
             o->batch.path = optarg;
             break;
         case OPT_FORMAT:
+            o->batch_only_given = true;
             if (out_parse_format(optarg, &o->batch.format) < 0)
                 return usage_error("unknown format \"%s\" (text, json, csv)",
                                    optarg);
             break;
         case OPT_SEED:
+            o->batch_only_given = true;
             if (parse_u64(optarg, UINT64_MAX, &o->batch.seed) < 0)
                 return usage_error("bad seed \"%s\": want a number >= 0",
                                    optarg);
             o->batch.has_seed = true;
             break;
         case OPT_TIME_LIMIT:
+            o->batch_only_given = true;
             if (parse_seconds(optarg, &o->batch.time_limit_ms) < 0)
                 return usage_error("bad time limit \"%s\": want seconds, "
                                    "more than 0, at most 86400", optarg);
             break;
         case OPT_MAX_ATTENDEES:
+            o->batch_only_given = true;
             if (parse_u64(optarg, UINT32_MAX, &v) < 0 || v == 0)
                 return usage_error("bad attendee limit \"%s\": want a "
                                    "number >= 1", optarg);
@@ -339,6 +345,11 @@ int main(int argc, char **argv)
     int status = parse_args(argc, argv, &o);
     if (status >= 0)
         return status;
+    /* A forgotten --batch must not start a daemon that quietly ignores
+     * the options meant for the batch run. */
+    if (!o.batch.path && o.batch_only_given)
+        return usage_error("--format, --seed, --time-limit and "
+                           "--max-attendees need --batch");
     if (!o.batch.path)
         return run_daemon(&o.daemon);
     if (o.daemon.config_path || o.daemon.n_listen > 0 || o.daemon.has_port ||

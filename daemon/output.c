@@ -16,11 +16,11 @@
 
 #include <unistr.h>
 
-#define TEXT_WIDTH_COLS 79      /* the text format fits an 80-column terminal */
-#define TEXT_WHY_PREFIX "    why: "
-#define NUM_BUF_BYTES 32        /* "%.17g" of any double fits */
+#define OUT_TEXT_WIDTH_COLS 79 /* the text format fits 80 columns */
+#define OUT_TEXT_WHY_PREFIX "    why: "
+#define OUT_NUM_BUF_BYTES 32   /* "%.17g" of any double fits */
 
-static const char *seat_name(const struct out_seat *s)
+static const char *out_seat_name(const struct out_seat *s)
 {
     return s->name && s->name[0] ? s->name : s->id;
 }
@@ -28,7 +28,7 @@ static const char *seat_name(const struct out_seat *s)
 /* Terminal columns of a UTF-8 string: one per code point is right for the
  * Latin, Greek and Cyrillic names a meetup has; wide CJK glyphs would only
  * make a line wrap a little late. */
-static size_t text_cols(const char *s, size_t len)
+static size_t out_text_cols(const char *s, size_t len)
 {
     size_t cols = 0;
     for (size_t i = 0; i < len; i++)
@@ -39,7 +39,7 @@ static size_t text_cols(const char *s, size_t len)
 
 /* Control characters in a name or reason would break the layout of the
  * lines around them; they print as spaces. */
-static void text_put(FILE *f, const char *s, size_t len)
+static void out_text_put(FILE *f, const char *s, size_t len)
 {
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -49,21 +49,21 @@ static void text_put(FILE *f, const char *s, size_t len)
 
 /* Breaks the "why" line at spaces, but not in front of the " · " that
  * separates facts, so no continuation line starts with a dot. */
-static bool text_may_break(const char *s, size_t at)
+static bool out_text_may_break(const char *s, size_t at)
 {
     return s[at] == ' ' && strncmp(s + at + 1, "\xC2\xB7", 2) != 0;
 }
 
-static void text_spaces(FILE *f, size_t n)
+static void out_text_spaces(FILE *f, size_t n)
 {
     while (n-- > 0)
         fputc(' ', f);
 }
 
 /* Writes `s`, `col` columns already printed on this line, breaking lines
- * where text_may_break() allows and indenting continuation lines by
+ * where out_text_may_break() allows and indenting continuation lines by
  * `indent` columns.  A word longer than a line is printed whole, not cut. */
-static void text_wrap(FILE *f, size_t col, size_t indent, const char *s)
+static void out_text_wrap(FILE *f, size_t col, size_t indent, const char *s)
 {
     size_t len = strlen(s);
     size_t start = 0;
@@ -72,18 +72,19 @@ static void text_wrap(FILE *f, size_t col, size_t indent, const char *s)
         size_t end = len;
         bool have = false;
         for (size_t i = start + 1; i <= len; i++) {
-            if (i < len && !text_may_break(s, i))
+            if (i < len && !out_text_may_break(s, i))
                 continue;
-            if (have && col + text_cols(s + start, i - start) > TEXT_WIDTH_COLS)
+            if (have &&
+                col + out_text_cols(s + start, i - start) > OUT_TEXT_WIDTH_COLS)
                 break;
             end = i;
             have = true;
         }
-        text_put(f, s + start, end - start);
+        out_text_put(f, s + start, end - start);
         if (end >= len)
             break;
         fputc('\n', f);
-        text_spaces(f, indent);
+        out_text_spaces(f, indent);
         col = indent;
         start = end + 1;
     }
@@ -92,25 +93,25 @@ static void text_wrap(FILE *f, size_t col, size_t indent, const char *s)
 
 /* Names joined by ", ", wrapped between names only ("Anna Becker" is never
  * split), continuation lines aligned under the first name. */
-static void text_names(FILE *f, size_t col, const struct out_table *t)
+static void out_text_names(FILE *f, size_t col, const struct out_table *t)
 {
     size_t indent = col;
 
     for (uint32_t i = 0; i < t->n_seats; i++) {
-        const char *name = seat_name(&t->seats[i]);
+        const char *name = out_seat_name(&t->seats[i]);
         bool last = i + 1 == t->n_seats;
-        size_t cols = text_cols(name, strlen(name)) + (last ? 0 : 1);
+        size_t cols = out_text_cols(name, strlen(name)) + (last ? 0 : 1);
         if (i > 0) {
-            if (col + 1 + cols > TEXT_WIDTH_COLS) {
+            if (col + 1 + cols > OUT_TEXT_WIDTH_COLS) {
                 fputc('\n', f);
-                text_spaces(f, indent);
+                out_text_spaces(f, indent);
                 col = indent;
             } else {
                 fputc(' ', f);
                 col++;
             }
         }
-        text_put(f, name, strlen(name));
+        out_text_put(f, name, strlen(name));
         if (!last)
             fputc(',', f);
         col += cols;
@@ -120,7 +121,7 @@ static void text_names(FILE *f, size_t col, const struct out_table *t)
 
 /* A schedule of names only scores 0 everywhere; "(score 0.0)" on every
  * table would be noise. */
-static bool text_has_scores(const struct out_schedule *s)
+static bool out_text_has_scores(const struct out_schedule *s)
 {
     for (uint32_t r = 0; r < s->n_rounds; r++)
         for (uint32_t t = 0; t < s->rounds[r].n_tables; t++)
@@ -129,14 +130,14 @@ static bool text_has_scores(const struct out_schedule *s)
     return false;
 }
 
-static void write_text(FILE *f, const struct out_schedule *s)
+static void out_write_text(FILE *f, const struct out_schedule *s)
 {
-    bool scores = text_has_scores(s);
+    bool scores = out_text_has_scores(s);
 
     if (s->event && s->event[0]) {
-        text_put(f, s->event, strlen(s->event));
+        out_text_put(f, s->event, strlen(s->event));
         fputc('\n', f);
-        for (size_t i = text_cols(s->event, strlen(s->event)); i > 0; i--)
+        for (size_t i = out_text_cols(s->event, strlen(s->event)); i > 0; i--)
             fputc('=', f);
         fputs("\n\n", f);
     }
@@ -149,11 +150,11 @@ static void write_text(FILE *f, const struct out_schedule *s)
                 ? fprintf(f, "  Table %" PRIu32 " (score %.1f): ", tb->table,
                           tb->score)
                 : fprintf(f, "  Table %" PRIu32 ": ", tb->table);
-            text_names(f, col > 0 ? (size_t)col : 0, tb);
+            out_text_names(f, col > 0 ? (size_t)col : 0, tb);
             if (tb->why && tb->why[0]) {
-                fputs(TEXT_WHY_PREFIX, f);
-                text_wrap(f, strlen(TEXT_WHY_PREFIX), strlen(TEXT_WHY_PREFIX),
-                          tb->why);
+                fputs(OUT_TEXT_WHY_PREFIX, f);
+                out_text_wrap(f, strlen(OUT_TEXT_WHY_PREFIX),
+                              strlen(OUT_TEXT_WHY_PREFIX), tb->why);
             }
         }
         fputc('\n', f);
@@ -171,7 +172,7 @@ static void write_text(FILE *f, const struct out_schedule *s)
 /* JSON strings: the escapes RFC 8259 requires, UTF-8 passed through as
  * is.  Bytes that are not valid UTF-8 become U+FFFD, so the document stays
  * valid whatever the caller hands in. */
-static void json_string(FILE *f, const char *s)
+static void out_json_string(FILE *f, const char *s)
 {
     const uint8_t *p = (const uint8_t *)(s ? s : "");
     size_t left = strlen((const char *)p);
@@ -216,9 +217,9 @@ static void json_string(FILE *f, const char *s)
 /* The shortest "%.*g" that reads back as the same double: 3.5 stays
  * "3.5" instead of "3.5000000000000000".  JSON has no NaN or infinity;
  * they become null rather than an invalid document. */
-static void json_number(FILE *f, double v)
+static void out_json_number(FILE *f, double v)
 {
-    char buf[NUM_BUF_BYTES];
+    char buf[OUT_NUM_BUF_BYTES];
 
     if (!isfinite(v)) {
         fputs("null", f);
@@ -232,10 +233,10 @@ static void json_number(FILE *f, double v)
     fputs(buf, f);
 }
 
-static void write_json(FILE *f, const struct out_schedule *s)
+static void out_write_json(FILE *f, const struct out_schedule *s)
 {
     fputs("{\n  \"event\": ", f);
-    json_string(f, s->event);
+    out_json_string(f, s->event);
     fputs(",\n  \"rounds\": [", f);
     for (uint32_t r = 0; r < s->n_rounds; r++) {
         const struct out_round *rd = &s->rounds[r];
@@ -248,12 +249,12 @@ static void write_json(FILE *f, const struct out_schedule *s)
             for (uint32_t i = 0; i < tb->n_seats; i++) {
                 if (i)
                     fputs(", ", f);
-                json_string(f, tb->seats[i].id);
+                out_json_string(f, tb->seats[i].id);
             }
             fputs("], \"score\": ", f);
-            json_number(f, tb->score);
+            out_json_number(f, tb->score);
             fputs(", \"why\": ", f);
-            json_string(f, tb->why);
+            out_json_string(f, tb->why);
             fputc('}', f);
         }
         fputs(rd->n_tables ? "\n     ]}" : "]}", f);
@@ -266,16 +267,16 @@ static void write_json(FILE *f, const struct out_schedule *s)
             ", \"repeat_lower_bound\": %" PRIu64 ",\n"
             "              \"affinity_total\": ",
             sum->attendees, sum->repeat_pairs, sum->repeat_lower_bound);
-    json_number(f, sum->affinity_total);
+    out_json_number(f, sum->affinity_total);
     fputs(", \"min_attendee_affinity\": ", f);
-    json_number(f, sum->min_attendee_affinity);
+    out_json_number(f, sum->min_attendee_affinity);
     fputs("}\n}\n", f);
 }
 
 /* RFC 4180: a field with a comma, quote or line break is quoted, quotes
  * inside doubled.  Lines end in "\n", which every CSV reader accepts and
  * Unix tools prefer to "\r\n". */
-static void csv_field(FILE *f, const char *s)
+static void out_csv_field(FILE *f, const char *s)
 {
     if (!s)
         s = "";
@@ -292,7 +293,7 @@ static void csv_field(FILE *f, const char *s)
     fputc('"', f);
 }
 
-static void write_csv(FILE *f, const struct out_schedule *s)
+static void out_write_csv(FILE *f, const struct out_schedule *s)
 {
     fputs("round,table,attendee_id,name\n", f);
     for (uint32_t r = 0; r < s->n_rounds; r++) {
@@ -301,9 +302,9 @@ static void write_csv(FILE *f, const struct out_schedule *s)
             const struct out_table *tb = &rd->tables[t];
             for (uint32_t i = 0; i < tb->n_seats; i++) {
                 fprintf(f, "%" PRIu32 ",%" PRIu32 ",", rd->round, tb->table);
-                csv_field(f, tb->seats[i].id);
+                out_csv_field(f, tb->seats[i].id);
                 fputc(',', f);
-                csv_field(f, seat_name(&tb->seats[i]));
+                out_csv_field(f, out_seat_name(&tb->seats[i]));
                 fputc('\n', f);
             }
         }
@@ -329,13 +330,13 @@ int out_write(FILE *f, enum out_format fmt, const struct out_schedule *s)
 {
     switch (fmt) {
     case OUT_TEXT:
-        write_text(f, s);
+        out_write_text(f, s);
         break;
     case OUT_JSON:
-        write_json(f, s);
+        out_write_json(f, s);
         break;
     case OUT_CSV:
-        write_csv(f, s);
+        out_write_csv(f, s);
         break;
     default:
         return -EINVAL;

@@ -141,6 +141,8 @@ static inline void aff_compute(const struct aff_model *m, uint32_t a,
     double sum = 0.0;
     bool colleagues;
 
+    /* The merge walk of tagset_foreach_common(), written out: this is the
+     * scheduler's innermost loop, and each match needs its rarity. */
     if (x->interests & y->interests) {
         const struct tagset *p = &x->att->interests, *q = &y->att->interests;
         uint32_t i = 0, j = 0;
@@ -184,6 +186,19 @@ void aff_explain(const struct aff_model *m, uint32_t a, uint32_t b,
                  struct aff_parts *out)
 {
     aff_compute(m, a, b, out);
+}
+
+double aff_table_score(const struct aff_model *m, const uint32_t *members,
+                       size_t n)
+{
+    double sum = 0.0;
+    size_t i, j;
+
+    for (i = 0; i < n; i++) {
+        for (j = i + 1; j < n; j++)
+            sum += aff_score(m, members[i], members[j]);
+    }
+    return sum;
 }
 
 /* ---- Table reasons ------------------------------------------------------
@@ -319,6 +334,23 @@ static int aff_fact_cmp(const void *pa, const void *pb)
     return (a->order > b->order) - (a->order < b->order);
 }
 
+/* Keeps the fact f[nf], whose people are already listed at rs->people:
+ * claims their space and returns the new fact count. */
+static size_t aff_fact_keep(struct aff_reason *rs, struct aff_fact *f,
+                            size_t nf, bool business, double strength,
+                            uint32_t tag, size_t offerer)
+{
+    struct aff_fact *fact = &f[nf];
+
+    fact->business = business;
+    fact->strength = strength;
+    fact->order = nf;
+    fact->tag = tag;
+    fact->offerer = offerer;
+    rs->people += fact->n_people;
+    return nf + 1;
+}
+
 /* Adds the business facts: one per (offerer, offered tag) with the
  * members who seek it. */
 static size_t aff_business_facts(struct aff_reason *rs, struct aff_fact *f,
@@ -344,15 +376,10 @@ static size_t aff_business_facts(struct aff_reason *rs, struct aff_fact *f,
                     tagset_has(&y->seeks, tag))
                     fact->people[fact->n_people++] = j;
             }
-            if (fact->n_people == 0)
-                continue;
-            fact->business = true;
-            fact->strength = m->w.business * (double)fact->n_people;
-            fact->order = nf;
-            fact->tag = tag;
-            fact->offerer = i;
-            rs->people += fact->n_people;
-            nf++;
+            if (fact->n_people > 0)
+                nf = aff_fact_keep(rs, f, nf, true,
+                                   m->w.business * (double)fact->n_people,
+                                   tag, i);
         }
     }
     return nf;
@@ -395,13 +422,9 @@ static size_t aff_interest_facts(struct aff_reason *rs, struct aff_fact *f,
             if (fact->n_people < 2 || !mixed)
                 continue;
             pairs = (double)fact->n_people * (double)(fact->n_people - 1) / 2;
-            fact->business = false;
-            fact->strength = m->w.interests * aff_rarity(m, tag) * pairs;
-            fact->order = nf;
-            fact->tag = tag;
-            fact->offerer = 0;
-            rs->people += fact->n_people;
-            nf++;
+            nf = aff_fact_keep(rs, f, nf, false,
+                               m->w.interests * aff_rarity(m, tag) * pairs,
+                               tag, 0);
         }
     }
     return nf;

@@ -40,8 +40,14 @@ struct aff_model *aff_model_new(const struct roster *r,
 /* Frees the model; NULL is a no-op. */
 void aff_model_free(struct aff_model *m);
 
-/* Affinity of attendees a and b (roster indices). */
+/* Affinity of attendees a and b (roster indices below the roster count
+ * at aff_model_new()). */
 double aff_score(const struct aff_model *m, uint32_t a, uint32_t b);
+
+/* Sum of aff_score() over the pairs among the `n` attendees in
+ * `members`: the score of one table. */
+double aff_table_score(const struct aff_model *m, const uint32_t *members,
+                       size_t n);
 
 /* The parts of aff_score(), for Explain. */
 struct aff_parts {
@@ -53,6 +59,8 @@ struct aff_parts {
     uint32_t a_offers_b_seeks;
     uint32_t b_offers_a_seeks;
 };
+
+/* Fills *out with the parts of aff_score(m, a, b); they add up to it. */
 void aff_explain(const struct aff_model *m, uint32_t a, uint32_t b,
                  struct aff_parts *out);
 
@@ -60,7 +68,8 @@ void aff_explain(const struct aff_model *m, uint32_t a, uint32_t b,
  * a table, e.g. "Anna offers Webdesign, which Ben seeks · Clara and Dora:
  * Segeln", choosing the strongest few facts.  Always NUL-terminates `buf`
  * (cap > 0), truncating on a character boundary; an empty string when
- * nothing connects them.  Returns the length written. */
+ * nothing connects them, or when out of memory (a reason is a courtesy,
+ * not worth failing a schedule for).  Returns the length written. */
 size_t aff_table_reason(const struct aff_model *m, const uint32_t *members,
                         size_t n, char *buf, size_t cap);
 

@@ -204,7 +204,8 @@ static uint64_t gauss_binomial(uint32_t q, uint32_t dim, uint32_t k,
     return r;
 }
 
-/* Stores subspace `idx` from its pivots and free entries, and its span. */
+/* Stores the next subspace, given by its pivot columns and the values of
+ * its free entries, with its span. */
 static void geom_store(struct design_geom *g, const uint32_t *piv,
                        const uint32_t *cell, const uint32_t *val,
                        uint32_t nfree)
@@ -374,8 +375,10 @@ static int geom_rounds(const struct design_shape *sh, uint32_t p,
         used == NULL || chosen == NULL)
         goto out;
     geom_enumerate(g);
-    rc = spread_dfs(g, used, chosen, 0, sh->rounds, 0, budget);
-    if (rc != 1) {
+    if (sub_dim == 1) {
+        for (r = 0; r < sh->rounds; r++)
+            chosen[r] = r;
+    } else if (spread_dfs(g, used, chosen, 0, sh->rounds, 0, budget) != 1) {
         rc = -ENOENT;
         goto out;
     }
@@ -401,9 +404,9 @@ static bool bit_get(const uint64_t *bits, size_t i)
 
 /* Picks `want` points of which no two ever share a table, in a shuffled
  * order; returns 1, 0 (none), -1 (budget). */
-static int dummy_dfs(const uint64_t *met, uint32_t points, const uint32_t *order,
-                     uint32_t from, uint32_t *picked, uint32_t depth,
-                     uint32_t want, uint64_t *budget)
+static int dummy_dfs(const uint64_t *met, uint32_t points,
+                     const uint32_t *order, uint32_t from, uint32_t *picked,
+                     uint32_t depth, uint32_t want, uint64_t *budget)
 {
     uint32_t i, j, x;
     int rc;

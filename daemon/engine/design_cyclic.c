@@ -28,7 +28,7 @@
 #include <string.h>
 
 /* The cover counters take about n^2 / 2 * 4 bytes. */
-#define DESIGN_MAX_CYCLIC_POINTS 2048
+#define DESIGN_MAX_CYCLIC_POINTS 1024
 /* More fixed points leave too few pair orbits to be worth trying. */
 #define DESIGN_MAX_FIXED 3
 /* Factorizations n = m * c + f tried, at most. */
@@ -36,10 +36,18 @@
 /* Node limits per restart.  Backtracking either succeeds fast or is
  * lost in a barren subtree, so it restarts often; local search needs long
  * runs, so its limit doubles after each pass over the factorizations. */
-#define DESIGN_DFS_RESTART_NODES 20000u
+#define DESIGN_DFS_RESTART_NODES 10000u
 #define DESIGN_FIRST_LOCAL_NODES 1000000u
 /* Share of the budget, in percent, that backtracking gets first. */
-#define DESIGN_DFS_SHARE_PCT 30u
+#define DESIGN_DFS_SHARE_PCT 50u
+/* Bounds on a step, so that big inputs cost no more per step than small
+ * ones: backtracking seats the most constrained of the first
+ * DESIGN_FC_SCAN free points (in random order); local search moves one of
+ * at most DESIGN_LS_MOVERS clashing points, trying at most
+ * DESIGN_LS_TARGETS partners drawn at random. */
+#define DESIGN_FC_SCAN 32u
+#define DESIGN_LS_MOVERS 8u
+#define DESIGN_LS_TARGETS 128u
 /* Tabu tenure, in steps: a base plus a random part against cycling. */
 #define DESIGN_TABU_BASE 4u
 #define DESIGN_TABU_SPREAD 8u
@@ -106,7 +114,8 @@ static void cyc_orbit(const struct design_cyc *y, uint32_t u, uint32_t v,
         }
         /* Class pairs (i, j), i < j, numbered row by row. */
         t = i * c - i * (i + 1) / 2 + (j - i - 1);
-        *orbit = (size_t)c * half + (size_t)t * m + (b >= a ? b - a : b + m - a);
+        *orbit = (size_t)c * half + (size_t)t * m +
+                 (b >= a ? b - a : b + m - a);
         return;
     }
     diff = b >= a ? b - a : b + m - a;
@@ -261,24 +270,31 @@ static void cyc_clear(struct design_cyc *y)
 }
 
 /* Tabu search from a random round 0 until the cost is zero (returns
- * true) or the node limit is reached.  Each step makes the best swap of a
- * point of a clashing pair that is not tabu, unless it beats the best
- * cost seen so far. */
+ * true) or the node limit is reached.  Each step tries swapping a few
+ * points of clashing pairs with points at other tables and makes the
+ * best swap that moves no tabu point, or that beats the best cost yet. */
 static bool cyc_search(struct design_cyc *y, uint64_t *rng)
 {
-    uint32_t mc = y->form.m * y->form.c, step, count, i, x, z;
+    uint32_t mc = y->form.m * y->form.c, step, count, i, k, x, z;
+    uint32_t targets = mc < DESIGN_LS_TARGETS ? mc : DESIGN_LS_TARGETS;
     uint32_t best_x = 0, best_z = 0;
-    uint64_t best, best_ever = UINT64_MAX, ties;
+    uint64_t best, best_ever = UINT64_MAX, ties, nodes_before;
 
     for (step = 1; y->cost > 0; step++) {
+        nodes_before = y->nodes;
         if (y->cost < best_ever)
             best_ever = y->cost;
         count = cyc_clashes(y);
+        if (count > DESIGN_LS_MOVERS) {
+            design_shuffle(y->clash, count, rng);
+            count = DESIGN_LS_MOVERS;
+        }
         best = UINT64_MAX;
         ties = 0;
         for (i = 0; i < count; i++) {
             x = y->clash[i];
-            for (z = 0; z < mc; z++) {
+            for (k = 0; k < targets; k++) {
+                z = targets == mc ? k : (uint32_t)(design_rng_next(rng) % mc);
                 if (y->table[z] == y->table[x])
                     continue;
                 if (y->nodes >= y->limit)
@@ -298,6 +314,10 @@ static bool cyc_search(struct design_cyc *y, uint64_t *rng)
                 cyc_swap(y, x, z);
             }
         }
+        /* Nothing was tried: every other table holds only fixed points,
+         * or every partner drawn sat with its mover.  End the run. */
+        if (best == UINT64_MAX && y->nodes == nodes_before)
+            return false;
         if (best == UINT64_MAX)
             continue;
         cyc_swap(y, best_x, best_z);
@@ -386,6 +406,7 @@ static uint32_t cyc_domain(struct design_cyc *y, uint32_t x, uint32_t *dom)
 static int cyc_fc(struct design_cyc *y, uint32_t left, uint32_t *dom)
 {
     uint32_t mc = y->form.m * y->form.c, i, x, size, best = 0, best_size;
+    uint32_t scanned;
     uint32_t *next = dom + y->sh->tables;
     int rc = 0;
 
@@ -394,10 +415,12 @@ static int cyc_fc(struct design_cyc *y, uint32_t left, uint32_t *dom)
     if (y->nodes >= y->limit)
         return -1;
     best_size = UINT32_MAX;
-    for (i = 0; i < mc && best_size > 1; i++) {
+    for (i = 0, scanned = 0; i < mc && best_size > 1 &&
+                             scanned < DESIGN_FC_SCAN; i++) {
         x = y->clash[i];
         if (y->listed[x])
             continue;
+        scanned++;
         size = cyc_domain(y, x, next);
         if (size == 0)
             return 0;
@@ -483,21 +506,34 @@ static uint32_t cyc_forms(const struct design_shape *sh,
     return nforms;
 }
 
-/* Runs backtracking or local search round-robin over the forms, from
- * fresh shuffles with doubling node limits, until it succeeds or
- * `budget` is spent. */
+/* Backtracking restarts are cheap, and the first forms (smallest m) are
+ * the likeliest to work: attempt i uses form ctz(i + 1), so form 0 gets
+ * every other attempt, form 1 every fourth, and so on. */
+static uint32_t cyc_ruler(uint32_t attempt, uint32_t nforms)
+{
+    uint32_t k = 0;
+
+    for (attempt++; attempt % 2 == 0 && k + 1 < nforms; attempt /= 2)
+        k++;
+    return k;
+}
+
+/* Restarts backtracking (forms picked by cyc_ruler, a fixed node limit
+ * each) or local search (forms in turn, the limit doubling after each
+ * pass) from fresh shuffles until one succeeds or `budget` is spent. */
 static bool cyc_phase(struct design_cyc *y,
                       const struct design_cyc_form *forms, uint32_t nforms,
                       bool local, uint64_t *rng, uint64_t budget)
 {
-    uint64_t limit = local ? DESIGN_FIRST_LOCAL_NODES : DESIGN_DFS_RESTART_NODES;
+    uint64_t limit =
+        local ? DESIGN_FIRST_LOCAL_NODES : DESIGN_DFS_RESTART_NODES;
     uint32_t attempt, x;
     bool found = false;
 
     for (attempt = 0; budget > 0 && !found; attempt++) {
         if (local && attempt > 0 && attempt % nforms == 0)
             limit *= 2;
-        y->form = forms[attempt % nforms];
+        y->form = forms[local ? attempt % nforms : cyc_ruler(attempt, nforms)];
         for (x = 0; x < y->form.m * y->form.c; x++) {
             y->pos[x] = x / y->form.c;
             y->cls[x] = x % y->form.c;

@@ -26,7 +26,7 @@ void design_shuffle(uint32_t *a, uint32_t len, uint64_t *rng);
 
 /* The 1-rotational search: stores rounds * n table indices in `out` and
  * returns 0, or -ENOENT when no round 0 was found within *budget steps
- * (which it decreases by those it used), or -ENOMEM. */
+ * (pair placements), or -ENOMEM.  Spends all of *budget. */
 int design_cyclic_build(const struct design_shape *sh, uint64_t *rng,
                         uint64_t *budget, uint32_t *out);
 

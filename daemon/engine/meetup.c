@@ -1,5 +1,5 @@
-/* meetup.c -- the hub: events, the person registry, and the mutations
- * other than rounds.
+/* meetup.c -- the hub: events, the change arena, and the mutations other
+ * than rounds.
  *
  * prepare() never writes the state (it may fill the lazily built caches:
  * affinity models and plans); apply() trusts what prepare() checked and
@@ -12,10 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unictype.h>
-#include <unistr.h>
-
-#include "vocab.h"
 
 #define MU_CHUNK_BYTES 4096
 
@@ -33,6 +29,10 @@ void *mu_alloc(void **arena, size_t size)
     struct mu_chunk *c = *arena;
     size_t align = sizeof(max_align_t);
 
+    /* Sizes come from request counts: refuse what cannot be rounded up
+     * or would overflow the chunk header, rather than wrap around. */
+    if (size > SIZE_MAX - sizeof(*c) - align)
+        return NULL;
     size = (size + align - 1) / align * align;
     if (size == 0)
         size = align;
@@ -218,50 +218,22 @@ void meetup_change_free(struct meetup_change *ch)
 
 /* ---- validation ---- */
 
-/* Free text: at most `max` bytes of UTF-8 without control characters
- * (the roster's rule, so that apply never meets a text it refuses). */
+/* Optional free text by the roster's rule, so that apply never meets a
+ * text roster_upsert() refuses. */
 static bool mu_text_ok(const char *s, size_t max)
 {
-    const uint8_t *p, *end;
     size_t len;
 
     if (s == NULL)
         return true;
-    len = strlen(s);
-    p = (const uint8_t *)s;
-    end = p + len;
-    if (len > max || u8_check(p, len) != NULL)
-        return false;
-    while (p < end) {
-        ucs4_t uc;
-
-        p += u8_mbtouc(&uc, p, (size_t)(end - p));
-        if (uc_is_general_category(uc, UC_CATEGORY_Cc))
-            return false;
-    }
-    return true;
-}
-
-static bool mu_tags_ok(const char *const *tags, size_t n)
-{
-    size_t i;
-
-    if (n > ATT_TAGS_MAX)
-        return false;
-    for (i = 0; i < n; i++) {
-        char *folded;
-        size_t len;
-
-        if (tags[i] == NULL || !mu_text_ok(tags[i], VOCAB_TAG_MAX_BYTES) ||
-            vocab_fold(tags[i], strlen(tags[i]), &folded, &len) < 0)
-            return false;
-        free(folded);
-    }
-    return true;
+    len = strnlen(s, max + 1);
+    return len <= max && roster_text_ok(s, len);
 }
 
 static int mu_check_profile(struct meetup *hub, const struct att_profile *p)
 {
+    int ret;
+
     if (p->id == NULL || roster_check_id(p->id) < 0)
         return mu_fail(hub, -EINVAL, "bad attendee id");
     if (!mu_text_ok(p->name, ATT_TEXT_MAX_BYTES) ||
@@ -269,11 +241,14 @@ static int mu_check_profile(struct meetup *hub, const struct att_profile *p)
         !mu_text_ok(p->industry, ATT_TEXT_MAX_BYTES))
         return mu_fail(hub, -EINVAL, "attendee %s: bad name, company or "
                        "industry", p->id);
-    if (!mu_tags_ok(p->interests, p->n_interests) ||
-        !mu_tags_ok(p->offers, p->n_offers) ||
-        !mu_tags_ok(p->seeks, p->n_seeks))
-        return mu_fail(hub, -EINVAL, "attendee %s: bad tag list", p->id);
-    return 0;
+    ret = roster_check_tags(p->interests, p->n_interests);
+    if (ret == 0)
+        ret = roster_check_tags(p->offers, p->n_offers);
+    if (ret == 0)
+        ret = roster_check_tags(p->seeks, p->n_seeks);
+    if (ret == -EINVAL)
+        return mu_fail(hub, ret, "attendee %s: bad tag list", p->id);
+    return ret;
 }
 
 static int mu_check_def(struct meetup *hub, const struct meetup_event_def *d)

@@ -31,7 +31,7 @@
 #define MEETUP_TABLE_SIZE_MAX 1000
 #define MEETUP_ROUNDS_MAX 1000         /* planned, and assigned per event */
 #define MEETUP_EVENTS_MAX 100000
-#define MEETUP_PLAN_TIME_LIMIT_MS 60   /* live planning budget per NextRound */
+#define MEETUP_PLAN_TIME_LIMIT_MS 40   /* live planning budget per NextRound */
 #define MEETUP_PLAN_EFFORT 0.25        /* sched_params.effort for live plans */
 #define MEETUP_WHY_MAX_BYTES 512       /* a table's reason, NUL included */
 

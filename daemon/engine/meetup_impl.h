@@ -18,7 +18,10 @@
 #include "sched.h"
 
 #define MU_NO_INDEX UINT32_MAX
-#define MU_PLAN_ROUNDS_MAX 32 /* look-ahead of a live plan */
+/* Look-ahead of a live plan.  Presence changes re-plan the future anyway,
+ * and the first planned round must stay fast, so the plan looks no
+ * further than a long evening. */
+#define MU_PLAN_ROUNDS_MAX 8
 
 struct mu_person {
     char *id;       /* the attendee id, or a token once forgotten */
@@ -97,15 +100,29 @@ void mu_arena_free(void *arena);
 int mu_fail(struct meetup *hub, int ret, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The event with id `id`, or NULL when there is none. */
 struct mu_event *mu_event_find(const struct meetup *hub, uint64_t id);
 
 /* The event's affinity model, built on demand; NULL on ENOMEM. */
 const struct aff_model *mu_event_model(struct mu_event *ev);
 
-/* Drops the cached model, plan and met set after a change of the event's
- * people. */
+/* Bumps the event's generation and drops its cached model and plan after
+ * a change of its people or pairs. */
 void mu_event_touch(struct mu_event *ev);
+
+/* Frees the plan's result and rows and marks it empty. */
 void mu_plan_clear(struct mu_plan *plan);
+
+/* The id and name shown for a seat: a token for forgotten people. */
+const char *mu_seat_id(const struct meetup *hub, const struct mu_event *ev,
+                       uint32_t idx);
+const char *mu_seat_name(const struct meetup *hub, const struct mu_event *ev,
+                         uint32_t idx);
+
+/* Whether an encounter at event index `enc_event` counts as history for
+ * `ev` under its history scope. */
+bool mu_in_scope(const struct meetup *hub, const struct mu_event *ev,
+                 uint32_t enc_event);
 
 /* meetup_people.c: person number of an attendee id, or MU_NO_INDEX. */
 uint32_t mu_person_find(const struct meetup *hub, const char *id);
@@ -118,25 +135,24 @@ int mu_person_get(struct meetup *hub, const char *id, uint32_t *out);
  * Returns 0 or -ENOMEM (nothing changed). */
 int mu_person_forget(struct meetup *hub, uint32_t person);
 
-/* The id and name shown for a seat: a token for forgotten people. */
-const char *mu_seat_id(const struct meetup *hub, const struct mu_event *ev,
-                       uint32_t idx);
-const char *mu_seat_name(const struct meetup *hub, const struct mu_event *ev,
-                         uint32_t idx);
-
-/* Groups a round by table: members[] (roster indices) with table t at
- * members[start[t]..start[t+1]).  Both malloc'ed; -ENOMEM. */
+/* meetup_round.c: groups a round by table: members[] (roster indices)
+ * with table t at members[start[t]..start[t+1]).  Both malloc'ed, the
+ * caller frees them.  Returns 0 or -ENOMEM. */
 int mu_round_groups(const struct meetup_round_rec *r, uint32_t **members,
                     uint32_t **start);
 
-/* Whether the encounter's event counts as history for event index `e`. */
-bool mu_in_scope(const struct meetup *hub, const struct mu_event *ev,
-                 uint32_t enc_event);
-
-/* meetup_round.c */
+/* Drops the event's met set; the next NextRound rebuilds it in full. */
 void mu_event_met_clear(struct mu_event *ev);
+
+/* Fills ch->round with the event's next round at time `now`, from the
+ * cached plan or a new one.  Returns 0, -EPERM (fewer than 2 present,
+ * round limit; hub->err set), -EINVAL (the scheduler refused), -ENOMEM. */
 int mu_prepare_round(struct meetup *hub, struct mu_event *ev, int64_t now,
                      struct meetup_change *ch);
+
+/* Freezes the round of `ch` into the event and records its encounters.
+ * Returns 0, -EINVAL (not the event's next round, or bad seats), or
+ * -ENOMEM. */
 int mu_apply_round(struct meetup *hub, struct mu_event *ev,
                    const struct meetup_change *ch);
 

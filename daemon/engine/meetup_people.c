@@ -12,17 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "strhash.h"
+
 #define MU_PMAP_GONE UINT32_MAX
 #define MU_PMAP_MIN_SLOTS 1024 /* power of two */
 
 static size_t mu_hash(const char *s)
 {
-    uint64_t h = 0xcbf29ce484222325u;
+    uint64_t h = strhash_fnv1a(s, strlen(s));
 
-    while (*s != '\0') {
-        h ^= (unsigned char)*s++;
-        h *= 0x100000001b3u;
-    }
     return (size_t)(h ^ (h >> 29));
 }
 

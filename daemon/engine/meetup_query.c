@@ -328,19 +328,15 @@ void meetup_explain_free(struct meetup_explain *e)
 static int mu_event_affinity(const struct mu_event *ev,
                              const struct aff_model *aff, double *total)
 {
-    uint32_t r, t, i, j, *m, *s;
+    uint32_t r, t, *m, *s;
     int ret;
 
     for (r = 0; r < ev->n_rounds; r++) {
         ret = mu_round_groups(&ev->rounds[r], &m, &s);
         if (ret < 0)
             return ret;
-        for (t = 0; t < ev->rounds[r].tables; t++) {
-            for (i = s[t]; i < s[t + 1]; i++) {
-                for (j = i + 1; j < s[t + 1]; j++)
-                    *total += aff_score(aff, m[i], m[j]);
-            }
-        }
+        for (t = 0; t < ev->rounds[r].tables; t++)
+            *total += aff_table_score(aff, m + s[t], s[t + 1] - s[t]);
         free(m);
         free(s);
     }

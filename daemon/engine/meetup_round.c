@@ -36,8 +36,12 @@ int mu_round_groups(const struct meetup_round_rec *r, uint32_t **members,
     return 0;
 }
 
-static int mu_add_round_pairs(struct pairset *set,
-                              const struct meetup_round_rec *r)
+/* Calls fn(a, b, ctx) for every pair of roster indices seated at one
+ * table in round `r`, table by table; stops at fn's first non-zero value
+ * and returns it.  Returns 0, fn's value, or -ENOMEM. */
+static int mu_round_pairs(const struct meetup_round_rec *r,
+                          int (*fn)(uint32_t a, uint32_t b, void *ctx),
+                          void *ctx)
 {
     uint32_t *m, *s, t, i, j;
     int ret = mu_round_groups(r, &m, &s);
@@ -47,7 +51,7 @@ static int mu_add_round_pairs(struct pairset *set,
     for (t = 0; t < r->tables && ret == 0; t++) {
         for (i = s[t]; i < s[t + 1] && ret == 0; i++) {
             for (j = i + 1; j < s[t + 1] && ret == 0; j++)
-                ret = pairset_add(set, m[i], m[j]);
+                ret = fn(m[i], m[j], ctx);
         }
     }
     free(m);
@@ -55,24 +59,29 @@ static int mu_add_round_pairs(struct pairset *set,
     return ret;
 }
 
-static int mu_count_repeats(const struct pairset *met,
-                            const struct meetup_round_rec *r, uint64_t *out)
+static int mu_pair_add(uint32_t a, uint32_t b, void *set)
 {
-    uint32_t *m, *s, t, i, j;
-    uint64_t n = 0;
-    int ret = mu_round_groups(r, &m, &s);
+    return pairset_add(set, a, b);
+}
 
-    if (ret < 0)
-        return ret;
-    for (t = 0; t < r->tables; t++) {
-        for (i = s[t]; i < s[t + 1]; i++) {
-            for (j = i + 1; j < s[t + 1]; j++)
-                n += pairset_has(met, m[i], m[j]) != 0;
-        }
-    }
-    free(m);
-    free(s);
-    *out = n;
+struct mu_repeats {
+    const struct pairset *met;
+    uint64_t n;
+};
+
+static int mu_pair_repeat(uint32_t a, uint32_t b, void *ctx)
+{
+    struct mu_repeats *rp = ctx;
+
+    rp->n += pairset_has(rp->met, a, b) != 0;
+    return 0;
+}
+
+static int mu_pair_count(uint32_t a, uint32_t b, void *n)
+{
+    (void)a;
+    (void)b;
+    ++*(uint64_t *)n;
     return 0;
 }
 
@@ -149,7 +158,8 @@ static int mu_event_met(const struct meetup *hub, struct mu_event *ev)
         }
     }
     for (; ev->met_rounds < ev->n_rounds; ev->met_rounds++) {
-        if (mu_add_round_pairs(ev->met, &ev->rounds[ev->met_rounds]) < 0)
+        if (mu_round_pairs(&ev->rounds[ev->met_rounds], mu_pair_add,
+                           ev->met) < 0)
             goto fail;
     }
     ret = mu_met_add_history(hub, ev, ev->met_enc);
@@ -225,6 +235,7 @@ int mu_prepare_round(struct meetup *hub, struct mu_event *ev, int64_t now,
                      struct meetup_change *ch)
 {
     struct meetup_round_rec *r = &ch->round;
+    struct mu_repeats rep = {0};
     const struct sched_result *res;
     uint32_t j;
     int ret;
@@ -258,54 +269,58 @@ int mu_prepare_round(struct meetup *hub, struct mu_event *ev, int64_t now,
            (size_t)res->n * sizeof(*r->table_of));
     r->repeat_lower_bound = res->repeat_lower_bound;
     ch->plan_token = ev->plan.token;
-    return mu_count_repeats(ev->met, r, &r->repeat_pairs);
+    rep.met = ev->met;
+    ret = mu_round_pairs(r, mu_pair_repeat, &rep);
+    r->repeat_pairs = rep.n;
+    return ret;
+}
+
+struct mu_enc_ctx {
+    struct meetup *hub;
+    const struct mu_event *ev;
+    const struct meetup_round_rec *r;
+};
+
+/* Room is reserved beforehand, so this cannot fail. */
+static int mu_enc_push(uint32_t a, uint32_t b, void *ctx)
+{
+    struct mu_enc_ctx *c = ctx;
+    struct mu_encounter *e = &c->hub->enc[c->hub->n_enc++];
+
+    e->a = c->ev->person_of[a];
+    e->b = c->ev->person_of[b];
+    e->event = (uint32_t)(c->ev->id - 1);
+    e->round = c->r->round;
+    e->at_unix = c->r->at_unix;
+    return 0;
 }
 
 static int mu_add_encounters(struct meetup *hub, struct mu_event *ev,
                              const struct meetup_round_rec *r)
 {
-    uint32_t *m, *s, t, i, j;
+    struct mu_enc_ctx ctx = { hub, ev, r };
     uint64_t need = 0;
-    int ret = mu_round_groups(r, &m, &s);
+    int ret = mu_round_pairs(r, mu_pair_count, &need);
 
     if (ret < 0)
         return ret;
-    for (t = 0; t < r->tables; t++) {
-        uint64_t k = s[t + 1] - s[t];
-
-        need += k * (k ? k - 1 : 0) / 2;
-    }
     if (hub->n_enc + need > hub->enc_cap) {
         uint64_t cap = hub->enc_cap ? hub->enc_cap : 1024;
         struct mu_encounter *ne;
 
         while (cap < hub->n_enc + need)
             cap *= 2;
-        ne = realloc(hub->enc, cap * sizeof(*ne));
-        if (ne == NULL) {
-            ret = -ENOMEM;
-            goto out;
-        }
+        if (cap > SIZE_MAX / sizeof(*ne))
+            return -ENOMEM;
+        ne = realloc(hub->enc, (size_t)cap * sizeof(*ne));
+        if (ne == NULL)
+            return -ENOMEM;
         hub->enc = ne;
         hub->enc_cap = cap;
     }
-    for (t = 0; t < r->tables; t++) {
-        for (i = s[t]; i < s[t + 1]; i++) {
-            for (j = i + 1; j < s[t + 1]; j++) {
-                struct mu_encounter *e = &hub->enc[hub->n_enc++];
-
-                e->a = ev->person_of[m[i]];
-                e->b = ev->person_of[m[j]];
-                e->event = (uint32_t)(ev->id - 1);
-                e->round = r->round;
-                e->at_unix = r->at_unix;
-            }
-        }
-    }
-    ev->own_encounters += need;
-out:
-    free(m);
-    free(s);
+    ret = mu_round_pairs(r, mu_enc_push, &ctx);
+    if (ret == 0)
+        ev->own_encounters += need;
     return ret;
 }
 

@@ -16,6 +16,8 @@
 #include <unictype.h>
 #include <unistr.h>
 
+#include "strhash.h"
+
 #define ROSTER_MIN_SLOTS 64 /* power of two */
 #define ROSTER_EMPTY UINT32_MAX
 
@@ -30,19 +32,6 @@ struct roster {
     uint32_t *df;    /* live attendees per interest tag, by tag id */
     uint32_t df_cap;
 };
-
-/* FNV-1a, 64 bit. */
-static uint64_t roster_hash(const char *s, size_t len)
-{
-    uint64_t h = 0xcbf29ce484222325u;
-    size_t i;
-
-    for (i = 0; i < len; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x100000001b3u;
-    }
-    return h;
-}
 
 struct roster *roster_new(void)
 {
@@ -90,21 +79,20 @@ void roster_free(struct roster *r)
     free(r);
 }
 
-/* Non-zero when [s, s+len) is valid UTF-8 without C0/C1 controls. */
-static int roster_text_ok(const char *s, size_t len)
+bool roster_text_ok(const char *s, size_t len)
 {
     const uint8_t *p = (const uint8_t *)s, *end = p + len;
 
-    if (u8_check(p, len) != NULL)
-        return 0;
+    if (len > 0 && (s == NULL || u8_check(p, len) != NULL))
+        return false;
     while (p < end) {
         ucs4_t uc;
 
         p += u8_mbtouc(&uc, p, (size_t)(end - p));
         if (uc_is_general_category(uc, UC_CATEGORY_Cc))
-            return 0;
+            return false;
     }
-    return 1;
+    return true;
 }
 
 int roster_check_id(const char *id)
@@ -133,8 +121,7 @@ int roster_check_id(const char *id)
  * (NULL when absent or blank).  Returns 0, -EINVAL or -ENOMEM. */
 static int roster_copy_text(const char *s, char **out)
 {
-    const uint8_t *b, *e;
-    size_t len;
+    size_t len, b, e;
 
     *out = NULL;
     if (s == NULL)
@@ -142,37 +129,22 @@ static int roster_copy_text(const char *s, char **out)
     len = strnlen(s, ATT_TEXT_MAX_BYTES + 1);
     if (len > ATT_TEXT_MAX_BYTES || !roster_text_ok(s, len))
         return -EINVAL;
-    b = (const uint8_t *)s;
-    e = b + len;
-    while (b < e) {
-        ucs4_t uc;
-        int n = u8_mbtouc(&uc, b, (size_t)(e - b));
-
-        if (!uc_is_property_white_space(uc))
-            break;
-        b += n;
-    }
-    while (e > b) {
-        ucs4_t uc;
-        const uint8_t *prev = u8_prev(&uc, e, b);
-
-        if (prev == NULL || !uc_is_property_white_space(uc))
-            break;
-        e = prev;
-    }
+    b = 0;
+    e = len;
+    vocab_trim(s, &b, &e);
     if (b == e)
         return 0;
-    *out = malloc((size_t)(e - b) + 1);
+    *out = malloc(e - b + 1);
     if (*out == NULL)
         return -ENOMEM;
-    memcpy(*out, b, (size_t)(e - b));
+    memcpy(*out, s + b, e - b);
     (*out)[e - b] = '\0';
     return 0;
 }
 
-/* Rejects a tag list the vocabulary would refuse, before anything is
- * interned, so a bad profile leaves the vocabulary as it was. */
-static int roster_check_tags(const char *const *tags, size_t n)
+/* Run before anything is interned, so a bad profile leaves the vocabulary
+ * as it was. */
+int roster_check_tags(const char *const *tags, size_t n)
 {
     size_t i;
 
@@ -264,7 +236,7 @@ out:
 /* The slot holding `id`, or the empty slot where it would go. */
 static size_t roster_slot(const struct roster *r, const char *id)
 {
-    size_t i = (size_t)roster_hash(id, strlen(id)) & r->mask;
+    size_t i = (size_t)strhash_fnv1a(id, strlen(id)) & r->mask;
 
     while (r->slots[i] != ROSTER_EMPTY &&
            strcmp(r->atts[r->slots[i]]->id, id) != 0)
@@ -299,7 +271,7 @@ static int roster_reserve(struct roster *r)
         for (k = 0; k < r->count; k++) {
             const char *id = r->atts[k]->id;
 
-            i = (size_t)roster_hash(id, strlen(id)) & (n - 1);
+            i = (size_t)strhash_fnv1a(id, strlen(id)) & (n - 1);
             while (slots[i] != ROSTER_EMPTY)
                 i = (i + 1) & (n - 1);
             slots[i] = k;

@@ -59,6 +59,17 @@ void roster_free(struct roster *r);
  * characters or spaces.  Returns 0 or -EINVAL. */
 int roster_check_id(const char *id);
 
+/* True when the `len` bytes at `s` are valid UTF-8 without control
+ * characters (C0, DEL, C1; NUL included): the rule for every text of a
+ * profile.  An empty range is fine. */
+bool roster_text_ok(const char *s, size_t len);
+
+/* Checks a tag list as roster_upsert() will take it: at most ATT_TAGS_MAX
+ * tags (`tags` may be NULL only when n is 0), each accepted by
+ * vocab_fold() and free of control characters.  Returns 0, -EINVAL, or
+ * -ENOMEM. */
+int roster_check_tags(const char *const *tags, size_t n);
+
 /* Adds `p`, or replaces the profile of the attendee with the same id (also
  * reviving a removed one); the index is stored in *index when non-NULL.
  * Returns 0, -EINVAL for a bad id, text or tag (nothing changed), -ENOMEM. */

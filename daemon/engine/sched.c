@@ -71,11 +71,11 @@ static bool past(const struct timespec *deadline)
            (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec);
 }
 
-bool sch_tick(struct sch *s, uint64_t units)
+void sch_tick(struct sch *s, uint64_t units)
 {
     s->work += units;
     if (s->work < s->next_check)
-        return s->stop;
+        return;
     s->next_check = s->work + SCH_CHECK_EVERY;
     if (!s->stop && past(&s->deadline))
         s->stop = true;
@@ -84,7 +84,6 @@ bool sch_tick(struct sch *s, uint64_t units)
         double done = s->budget ? (double)s->work / (double)s->budget : 1;
         s->progress(s->progress_ctx, done < 1 ? done : 1);
     }
-    return s->stop;
 }
 
 /* ---- pair queries ---- */
@@ -96,8 +95,18 @@ double sch_aff(const struct sch *s, uint32_t a, uint32_t b)
 
 bool sch_met(const struct sch *s, uint32_t a, uint32_t b)
 {
-    return (s->flags[a] & SCH_HAS_MET) && (s->flags[b] & SCH_HAS_MET) &&
-           pairset_has(s->met, s->pid[a], s->pid[b]);
+    if (!(s->flags[a] & SCH_HAS_MET) || !(s->flags[b] & SCH_HAS_MET))
+        return false;
+    const uint32_t *lo = s->met_adj + s->met_off[a];
+    const uint32_t *end = s->met_adj + s->met_off[a + 1], *hi = end;
+    while (lo < hi) {
+        const uint32_t *mid = lo + (hi - lo) / 2;
+        if (*mid < b)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < end && *lo == b;
 }
 
 bool sch_avoid(const struct sch *s, uint32_t a, uint32_t b)
@@ -122,11 +131,10 @@ uint32_t sch_together(const struct sch *s, uint32_t a, uint32_t b,
 int64_t sch_meet_cost(const struct sch *s, uint32_t a, uint32_t b,
                       uint32_t r, uint32_t lim)
 {
-    if (sch_avoid(s, a, b))
-        return SCH_AVOID_COST;
+    int64_t c = sch_avoid(s, a, b) ? SCH_AVOID_COST : 0;
     if (sch_met(s, a, b))
-        return 1;
-    return sch_together(s, a, b, lim, r) > 0;
+        return c + 1;
+    return c + (sch_together(s, a, b, lim, r) > 0);
 }
 
 /* ---- conflict set and pair accounting ---- */
@@ -499,6 +507,80 @@ static void count_pairs(const struct pmap *pm, const struct pairset *met,
     }
 }
 
+/* Met pairs among the seated as sorted rows of local indices.  Live
+ * planning passes a pairset that grows with every round and may hold the
+ * history of people not seated now; hashing into it for every candidate
+ * pair dominated planning, a binary search in a short row does not.
+ *
+ * Rows come out sorted without comparisons.  Each pair is first listed
+ * under its larger end.  Walking those lists in index order appends the
+ * larger ends to the rows of the smaller ones, in increasing order; a
+ * second walk over the rows so built appends the smaller ends, again in
+ * increasing order, in front.  Row x: its smaller partners, then its
+ * larger ones. */
+static int build_met_adj(struct sch *s, const struct pmap *pm)
+{
+    size_t cur = 0, total = 0, n1 = (size_t)s->n + 1;
+    size_t *below = NULL, *up = NULL, *down = NULL;
+    uint32_t *half = NULL, a, b;
+    int rc = -ENOMEM;
+
+    s->met_off = calloc(n1, sizeof(*s->met_off));
+    below = calloc(n1, sizeof(*below));
+    up = malloc(n1 * sizeof(*up));
+    down = malloc(n1 * sizeof(*down));
+    if (!s->met_off || !below || !up || !down)
+        goto out;
+    while (s->met && pairset_next(s->met, &cur, &a, &b)) {
+        uint32_t la = pmap_get(pm, a), lb = pmap_get(pm, b);
+        if (la == UINT32_MAX || lb == UINT32_MAX)
+            continue;
+        s->met_off[la + 1]++;
+        s->met_off[lb + 1]++;
+        below[(la > lb ? la : lb) + 1]++;
+        total++;
+    }
+    for (uint32_t i = 0; i < s->n; i++) {
+        s->met_off[i + 1] += s->met_off[i];
+        below[i + 1] += below[i];
+    }
+    s->met_adj = malloc((total ? 2 * total : 1) * sizeof(*s->met_adj));
+    half = malloc((total ? total : 1) * sizeof(*half));
+    if (!s->met_adj || !half)
+        goto out;
+    memcpy(down, below, n1 * sizeof(*down));
+    cur = 0;
+    while (s->met && pairset_next(s->met, &cur, &a, &b)) {
+        uint32_t la = pmap_get(pm, a), lb = pmap_get(pm, b);
+        if (la == UINT32_MAX || lb == UINT32_MAX)
+            continue;
+        if (la > lb)
+            half[down[la]++] = lb;
+        else
+            half[down[lb]++] = la;
+    }
+    /* below[i + 1] - below[i] is how many partners of i are smaller. */
+    for (uint32_t i = 0; i < s->n; i++)
+        up[i] = s->met_off[i] + (below[i + 1] - below[i]);
+    for (uint32_t i = 0; i < s->n; i++)
+        for (size_t x = below[i]; x < below[i + 1]; x++)
+            s->met_adj[up[half[x]]++] = i;
+    for (uint32_t i = 0; i < s->n; i++)
+        down[i] = s->met_off[i];
+    for (uint32_t j = 0; j < s->n; j++) {
+        size_t first_up = s->met_off[j] + (below[j + 1] - below[j]);
+        for (size_t x = first_up; x < s->met_off[j + 1]; x++)
+            s->met_adj[down[s->met_adj[x]]++] = j;
+    }
+    rc = 0;
+out:
+    free(below);
+    free(up);
+    free(down);
+    free(half);
+    return rc;
+}
+
 /* Both bounds assume avoid pairs stay apart.  Global: the table sizes
  * imply a number of pair meetings; at most one per still-new pair is new.
  * Per person: p meets at least rounds * (smallest table - 1) partners but
@@ -556,10 +638,19 @@ out:
 #define SCH_WORK_FLOOR 300000.0
 #define SCH_DESIGN_NODES 2000000
 #define SCH_DESIGN_MAX_PEOPLE 500
+#define SCH_DESIGN_FEWER 3       /* rounds a partial design may lack */
+/* Open tables greedy weighs for each person at effort 1 (all of them up to
+ * this many); lower effort samples fewer, down to the floor: live planning
+ * runs greedy over every look-ahead round within a few tens of ms. */
+#define SCH_GREEDY_TABLES 48
+#define SCH_GREEDY_TABLES_MIN 8
 
 static void sch_free(struct sch *s)
 {
     free(s->flags);
+    free(s->met_off);
+    free(s->met_adj);
+    free(s->met_mark);
     free(s->tp);
     free(s->slot);
     free(s->mem);
@@ -573,8 +664,9 @@ static void sch_free(struct sch *s)
 
 static int sch_alloc(struct sch *s)
 {
-    size_t nr = (size_t)s->n * s->R;
-    s->flags = calloc(s->n, 1);
+    /* Never malloc(0): its NULL would read as ENOMEM. */
+    size_t n = s->n ? s->n : 1, nr = n * s->R;
+    s->flags = calloc(n, 1);
     s->tp = malloc(nr * sizeof(*s->tp));
     s->slot = malloc(nr * sizeof(*s->slot));
     s->mem = malloc(nr * sizeof(*s->mem));
@@ -583,9 +675,11 @@ static int sch_alloc(struct sch *s)
     s->bad = malloc(nr * sizeof(*s->bad));
     s->cset = malloc(nr * sizeof(*s->cset));
     s->cidx = malloc(nr * sizeof(*s->cidx));
-    s->mark = calloc(s->n, sizeof(*s->mark));
+    s->mark = calloc(n, sizeof(*s->mark));
+    s->met_mark = calloc(n, sizeof(*s->met_mark));
     if (!s->flags || !s->tp || !s->slot || !s->mem || !s->start ||
-        !s->asum || !s->bad || !s->cset || !s->cidx || !s->mark)
+        !s->asum || !s->bad || !s->cset || !s->cidx || !s->mark ||
+        !s->met_mark)
         return -ENOMEM;
     return 0;
 }
@@ -599,22 +693,23 @@ static bool wants_design(uint32_t n, uint32_t k, uint32_t R)
            (uint64_t)R * (smallest - 1) <= (uint64_t)(n - 1);
 }
 
-/* Seats positions as design_build placed them, if its table sizes are
- * what ours must be.  Returns true when the design was taken. */
-static bool take_design(struct sch *s, uint32_t k, uint64_t seed,
-                        uint64_t nodes)
+/* Seats positions for the first `rounds` rounds as design_build placed
+ * them, if its table sizes are what ours must be.  Returns true when the
+ * design was taken. */
+static bool take_design(struct sch *s, uint32_t k, uint32_t rounds,
+                        uint64_t seed, uint64_t nodes)
 {
     uint32_t *design = NULL;
     uint32_t *count = NULL;
     bool ok = false;
     uint32_t n = s->n, R = s->R, T = s->T;
-    if (design_build(n, k, R, seed, nodes, &design) != 0)
+    if (design_build(n, k, rounds, seed, nodes, &design) != 0)
         return false;
     count = malloc(T * sizeof(*count));
     if (!count)
         goto out;
     uint32_t lo = n / T, hi = lo + (n % T != 0);
-    for (uint32_t r = 0; r < R; r++) {
+    for (uint32_t r = 0; r < rounds; r++) {
         memset(count, 0, T * sizeof(*count));
         for (uint32_t i = 0; i < n; i++) {
             uint32_t t = design[(size_t)r * n + i];
@@ -626,7 +721,7 @@ static bool take_design(struct sch *s, uint32_t k, uint64_t seed,
             if (count[t] < lo || count[t] > hi)
                 goto out;
     }
-    for (uint32_t r = 0; r < R; r++)
+    for (uint32_t r = 0; r < rounds; r++)
         for (uint32_t i = 0; i < n; i++)
             s->tp[(size_t)i * R + r] = design[(size_t)r * n + i];
     ok = true;
@@ -713,6 +808,8 @@ int sched_solve(const struct sched_input *in, const struct sched_params *p,
         goto out;
     if ((rc = sch_alloc(&s)) != 0)
         goto out;
+    if ((rc = build_met_adj(&s, &pm)) != 0)
+        goto out;
     count_pairs(&pm, in->met, in->avoid, deg, s.flags, &excluded);
     s.deg = deg;
     s.lower_bound = lower_bound(s.n, p->table_size, s.R, deg, excluded);
@@ -731,24 +828,30 @@ int sched_solve(const struct sched_input *in, const struct sched_params *p,
     if (s.n > SCH_WORK_TAPER_PEOPLE)
         per_seat *= pow(SCH_WORK_TAPER_PEOPLE / s.n, 0.75);
     s.budget = (uint64_t)(effort * (SCH_WORK_FLOOR + per_seat * s.n * s.R));
+    s.greedy_tables = effort >= 1 ? SCH_GREEDY_TABLES
+                      : (uint32_t)(SCH_GREEDY_TABLES * effort);
+    if (s.greedy_tables < SCH_GREEDY_TABLES_MIN)
+        s.greedy_tables = SCH_GREEDY_TABLES_MIN;
     s.next_check = SCH_CHECK_EVERY;
 
+    /* A design for all rounds, else for a few rounds less: the search
+     * then only has to extend a repeat-free start. */
+    uint32_t designed = 0;
     if (s.n > 0 && s.T > 1 && s.n <= SCH_DESIGN_MAX_PEOPLE &&
-        wants_design(s.n, p->table_size, s.R))
-        s.used_design = take_design(&s, p->table_size, p->seed,
-                                    (uint64_t)(effort * SCH_DESIGN_NODES));
-    if (!s.used_design && (rc = sch_greedy(&s)) != 0)
-        goto out;
-    sch_rebuild(&s);
-    if (s.T > 1 && s.n > 1) {
-        if ((rc = sch_tabu(&s, s.budget / 2)) != 0)
-            goto out;
-        uint64_t left = s.budget > s.work ? s.budget - s.work : 0;
-        sch_anneal(&s, left - left / 20);
-        left = s.budget > s.work ? s.budget - s.work : 0;
-        if ((rc = sch_fairness(&s, left)) != 0)
-            goto out;
+        wants_design(s.n, p->table_size, s.R)) {
+        uint64_t nodes = (uint64_t)(effort * SCH_DESIGN_NODES);
+        for (uint32_t r = s.R; r >= 2 && r + SCH_DESIGN_FEWER >= s.R; r--) {
+            if (take_design(&s, p->table_size, r, p->seed, nodes)) {
+                designed = r;
+                break;
+            }
+            nodes /= 4;
+        }
     }
+    s.used_design = designed > 0;
+    rc = sch_search(&s, designed);
+    if (rc != 0)
+        goto out;
     /* The incremental affinity sums drift by rounding; report exact ones. */
     sch_rebuild(&s);
     if (s.avoid_viol > 0) {

@@ -6,7 +6,8 @@
  *   2. fewest repeated pairs (pairs in `met`, or seated together in an
  *      earlier planned round);
  *   3. most total affinity at tables;
- *   4. the best worst-off attendee (highest minimum affinity total).
+ *   4. the best worst-off attendee (highest minimum affinity total); for
+ *      this, totals within 0.2% of each other count as equal.
  *
  * The search is bounded by a work budget derived from the instance, so a
  * given seed gives the same schedule; the time limit is a safety valve and

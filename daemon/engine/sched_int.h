@@ -31,6 +31,11 @@ struct sch {
     const struct pairset *avoid;
     const struct aff_model *aff;
     uint8_t *flags;             /* SCH_HAS_* per person: skips lookups */
+    size_t *met_off;            /* [i]..[i+1]: i's row in met_adj */
+    uint32_t *met_adj;          /* met partners among the seated, sorted */
+    uint32_t *met_mark;         /* == met_stamp: met the person greedy seats */
+    uint32_t met_stamp;
+    uint32_t greedy_tables;     /* open tables greedy weighs per person */
     const uint32_t *deg;        /* per person: |met(p) u avoid(p)| */
     uint32_t *tp;               /* [i*R + r]: table of i in round r */
     uint32_t *slot;             /* [i*R + r]: i's index in mem of round r */
@@ -65,9 +70,9 @@ uint64_t sch_rand(struct sch_rng *g);
 uint32_t sch_below(struct sch_rng *g, uint32_t bound);
 double sch_unit(struct sch_rng *g);
 
-/* Counts one unit of work; checks the clock and reports progress now and
- * then.  Returns true when the search must stop. */
-bool sch_tick(struct sch *s, uint64_t units);
+/* Counts `units` of work; now and then reads the clock (setting s->stop
+ * past the deadline) and reports progress. */
+void sch_tick(struct sch *s, uint64_t units);
 
 double sch_aff(const struct sch *s, uint32_t a, uint32_t b);
 bool sch_met(const struct sch *s, uint32_t a, uint32_t b);
@@ -78,7 +83,7 @@ uint32_t sch_together(const struct sch *s, uint32_t a, uint32_t b,
                       uint32_t lim, uint32_t skip);
 
 /* Cost of a and b meeting in round r, given their other meetings in rounds
- * [0, lim): SCH_AVOID_COST for an avoid pair, else 1 when it is a repeat. */
+ * [0, lim): SCH_AVOID_COST for an avoid pair, plus 1 when it repeats. */
 int64_t sch_meet_cost(const struct sch *s, uint32_t a, uint32_t b,
                       uint32_t r, uint32_t lim);
 
@@ -106,11 +111,16 @@ static inline int64_t sch_cost(const struct sch *s)
 }
 
 /* Search phases (sched_search.c); each spends at most `budget` work units
- * and returns 0 or -ENOMEM.  sch_greedy() fills s->tp only; the others
+ * and returns 0 or -ENOMEM.  sch_greedy() fills s->tp for rounds from
+ * `first` on, given the earlier ones (using s->mem as scratch); the others
  * need a rebuilt state and keep it exact. */
-int sch_greedy(struct sch *s);
+int sch_greedy(struct sch *s, uint32_t first);
 int sch_tabu(struct sch *s, uint64_t budget);
 void sch_anneal(struct sch *s, uint64_t budget);
 int sch_fairness(struct sch *s, uint64_t budget);
+
+/* The whole search within s->budget: all phases from the first
+ * `designed` rounds already in s->tp (0: none).  Leaves s rebuilt. */
+int sch_search(struct sch *s, uint32_t designed);
 
 #endif

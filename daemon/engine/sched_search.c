@@ -7,8 +7,8 @@
  *             golfer search), with random tenure and perturbation;
  *   anneal:   simulated annealing on affinity over moves that never add
  *             repeats or avoid violations (plus relabels on a design);
- *   fairness: swaps that lift the worst-off attendee without lowering
- *             the total.
+ *   fairness: swaps that lift the worst-off attendee while lowering the
+ *             total by at most FAIR_TOTAL_SLACK of it, all told.
  */
 #include <errno.h>
 #include <math.h>
@@ -17,8 +17,6 @@
 
 #include "sched_int.h"
 
-#define GREEDY_ALL_TABLES 64  /* above this many open tables, sample */
-#define GREEDY_SAMPLE 48
 #define TABU_SCAN_ALL 256     /* up to this many people, try every partner */
 #define TABU_SAMPLE 96
 #define TABU_TENURE_MIN 4
@@ -28,8 +26,9 @@
 #define ANNEAL_PROBES 256     /* moves sampled to pick the temperature */
 #define ANNEAL_COOLING 1e-3   /* final / initial temperature */
 #define ANNEAL_RECOOL 256     /* moves between temperature updates */
-#define FAIR_TRIES 400        /* swap attempts per worst-off person */
 #define ANNEAL_COMMIT_UNITS 3 /* a performed move costs about three tries */
+#define FAIR_TRIES 400        /* swap attempts per worst-off person */
+#define FAIR_TOTAL_SLACK 0.002 /* share of the total fairness may spend */
 #define AFF_EPS 1e-9
 
 struct order_key {
@@ -43,8 +42,21 @@ static int order_cmp(const void *a, const void *b)
     return x->key < y->key ? 1 : x->key > y->key ? -1 : 0;
 }
 
-/* Cost and affinity of putting u at table t (seats [from, to) of round r's
- * mem already filled); stops counting once the cost exceeds `cap`. */
+/* Stamps u's met partners: greedy asks about u against every open table,
+ * and a stamp answers "met before?" without a search. */
+static void mark_met(struct sch *s, uint32_t u)
+{
+    if (++s->met_stamp == 0) {
+        memset(s->met_mark, 0, (size_t)s->n * sizeof(*s->met_mark));
+        s->met_stamp = 1;
+    }
+    for (size_t x = s->met_off[u]; x < s->met_off[u + 1]; x++)
+        s->met_mark[s->met_adj[x]] = s->met_stamp;
+}
+
+/* Cost and affinity of seating u (stamped by mark_met) in round r with the
+ * `len` people in m; stops counting once the cost exceeds `cap`.  Same
+ * cost as sch_meet_cost(s, u, w, r, r). */
 static int64_t greedy_cost(const struct sch *s, uint32_t u, uint32_t r,
                            const uint32_t *m, uint32_t len, int64_t cap,
                            double *aff)
@@ -52,15 +64,17 @@ static int64_t greedy_cost(const struct sch *s, uint32_t u, uint32_t r,
     int64_t c = 0;
     double f = 0;
     for (uint32_t x = 0; x < len && c <= cap; x++) {
-        c += sch_meet_cost(s, u, m[x], r, r);
+        uint32_t w = m[x];
+        c += sch_avoid(s, u, w) ? SCH_AVOID_COST : 0;
+        c += s->met_mark[w] == s->met_stamp || sch_together(s, u, w, r, r);
         if (s->aff)
-            f += sch_aff(s, u, m[x]);
+            f += sch_aff(s, u, w);
     }
     *aff = f;
     return c;
 }
 
-int sch_greedy(struct sch *s)
+int sch_greedy(struct sch *s, uint32_t first)
 {
     uint32_t n = s->n, R = s->R, T = s->T;
     struct order_key *order = malloc((n ? n : 1) * sizeof(*order));
@@ -79,7 +93,7 @@ int sch_greedy(struct sch *s)
     for (uint32_t t = 0; t <= T; t++)
         off[t] = t * base + (t < extra ? t : extra);
 
-    for (uint32_t r = 0; r < R; r++) {
+    for (uint32_t r = first; r < R; r++) {
         uint32_t *mem = s->mem + (size_t)r * n;
         for (uint32_t i = 0; i < n; i++) {
             uint64_t c = s->deg[i] + ((s->flags[i] & SCH_HAS_AVOID) ?
@@ -98,9 +112,10 @@ int sch_greedy(struct sch *s)
             uint32_t u = order[k].i, best = UINT32_MAX;
             int64_t bc = INT64_MAX;
             double ba = 0;
-            bool all = nopen <= GREEDY_ALL_TABLES;
-            uint32_t tries = all ? nopen : GREEDY_SAMPLE;
+            bool all = nopen <= s->greedy_tables;
+            uint32_t tries = all ? nopen : s->greedy_tables;
             uint32_t j0 = sch_below(&s->rng, nopen);
+            mark_met(s, u);
             for (uint32_t j = 0; j < tries; j++) {
                 uint32_t t = all ? open[(j0 + j) % nopen]
                                  : open[sch_below(&s->rng, nopen)];
@@ -235,6 +250,12 @@ int sch_tabu(struct sch *s, uint64_t budget)
             saved = false;
             stall = 0;
         } else if (++stall > TABU_STALL) {
+            /* Stuck: restart near the best state, not from the drift. */
+            if (sch_cost(s) > best) {
+                memcpy(s->tp, best_tp, nr * sizeof(*best_tp));
+                sch_rebuild(s);
+                sch_tick(s, nr);
+            }
             kick(s);
             stall = 0;
         }
@@ -405,6 +426,9 @@ int sch_fairness(struct sch *s, uint64_t budget)
     }
     uint64_t end = s->work + budget;
     bool improved = true;
+    /* After annealing, no swap lifts the worst-off without costing some
+     * total, so totals this close count as equal. */
+    double slack = FAIR_TOTAL_SLACK * fabs(s->total);
     while (improved && s->work < end && !s->stop) {
         uint32_t p = 0;
         for (uint32_t i = 1; i < n; i++)
@@ -416,10 +440,14 @@ int sch_fairness(struct sch *s, uint64_t budget)
             uint32_t r = sch_below(&s->rng, R);
             uint32_t v = random_partner(s, p, r);
             sch_tick(s, 1);
-            if (sch_swap_dcost(s, p, v, r) > 0 ||
-                sch_swap_daff(s, p, v, r) < -AFF_EPS ||
+            if (sch_swap_dcost(s, p, v, r) > 0)
+                continue;
+            double da = sch_swap_daff(s, p, v, r);
+            if (da < -slack - AFF_EPS ||
                 min_after_swap(s, F, p, v, r) <= F[p] + AFF_EPS)
                 continue;
+            if (da < 0)
+                slack += da;
             uint32_t a = s->tp[(size_t)p * R + r], b = s->tp[(size_t)v * R + r];
             sch_swap(s, p, v, r);
             refresh_totals(s, F, r, a);
@@ -429,4 +457,53 @@ int sch_fairness(struct sch *s, uint64_t budget)
     }
     free(F);
     return 0;
+}
+
+/* Greedy from round `first`, then tabu, annealing and fairness. */
+static int run(struct sch *s, uint32_t first, uint64_t budget)
+{
+    uint64_t end = s->work + budget;
+    int rc = sch_greedy(s, first);
+    if (rc != 0)
+        return rc;
+    sch_rebuild(s);
+    if (s->T < 2 || s->n < 2)
+        return 0;
+    if ((rc = sch_tabu(s, budget / 2)) != 0)
+        return rc;
+    uint64_t left = end > s->work ? end - s->work : 0;
+    sch_anneal(s, left - left / 20);
+    left = end > s->work ? end - s->work : 0;
+    return sch_fairness(s, left);
+}
+
+int sch_search(struct sch *s, uint32_t designed)
+{
+    if (designed == 0 || designed == s->R)
+        return run(s, designed, s->budget);
+    /* A partial design can box the last rounds in, and a plain search
+     * may do better: run both, each on the full budget, keep the best. */
+    uint64_t budget = s->budget;
+    size_t bytes = (size_t)s->n * s->R * sizeof(*s->tp);
+    uint32_t *first = malloc(bytes);
+    int rc = -ENOMEM;
+    if (!first)
+        goto out;
+    s->budget = 2 * budget;
+    if ((rc = run(s, designed, budget)) != 0)
+        goto out;
+    int64_t cost = sch_cost(s);
+    double total = s->total;
+    memcpy(first, s->tp, bytes);
+    if ((rc = run(s, 0, budget)) != 0)
+        goto out;
+    if (sch_cost(s) > cost || (sch_cost(s) == cost && s->total < total)) {
+        memcpy(s->tp, first, bytes);
+        sch_rebuild(s);
+    } else {
+        s->used_design = false;
+    }
+out:
+    free(first);
+    return rc;
 }

@@ -68,24 +68,6 @@ int tagset_has(const struct tagset *set, uint32_t id)
     return 0;
 }
 
-uint32_t tagset_common(const struct tagset *a, const struct tagset *b)
-{
-    uint32_t i = 0, j = 0, common = 0;
-
-    while (i < a->n && j < b->n) {
-        if (a->ids[i] < b->ids[j]) {
-            i++;
-        } else if (a->ids[i] > b->ids[j]) {
-            j++;
-        } else {
-            common++;
-            i++;
-            j++;
-        }
-    }
-    return common;
-}
-
 int tagset_foreach_common(const struct tagset *a, const struct tagset *b,
                           int (*fn)(uint32_t id, void *ctx), void *ctx)
 {
@@ -106,4 +88,21 @@ int tagset_foreach_common(const struct tagset *a, const struct tagset *b,
         }
     }
     return 0;
+}
+
+static int tagset_count_one(uint32_t id, void *count)
+{
+    (void)id;
+    ++*(uint32_t *)count;
+    return 0;
+}
+
+/* Matches are rare (most pairs share nothing), so counting them through
+ * the callback costs nothing next to the walk itself. */
+uint32_t tagset_common(const struct tagset *a, const struct tagset *b)
+{
+    uint32_t common = 0;
+
+    tagset_foreach_common(a, b, tagset_count_one, &common);
+    return common;
 }

@@ -17,6 +17,8 @@
 #include <uninorm.h>
 #include <unistr.h>
 
+#include "strhash.h"
+
 #define VOCAB_MIN_SLOTS 64 /* power of two */
 #define VOCAB_EMPTY UINT32_MAX
 
@@ -35,31 +37,18 @@ struct vocab {
     size_t mask;     /* slot count - 1 */
 };
 
-/* FNV-1a, 64 bit. */
-static uint64_t vocab_hash(const char *s, size_t len)
+/* Unicode White_Space rather than ASCII blanks: copy-paste from word
+ * processors brings in U+00A0 and the other wide spaces. */
+void vocab_trim(const char *text, size_t *start, size_t *end)
 {
-    uint64_t h = 0xcbf29ce484222325u;
-    size_t i;
-
-    for (i = 0; i < len; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x100000001b3u;
-    }
-    return h;
-}
-
-/* Narrows [*start, *end) of valid UTF-8 to exclude leading and trailing
- * Unicode White_Space, which covers ASCII blanks as well as U+00A0 and the
- * other spaces that copy-paste from word processors brings in. */
-static void vocab_trim(const uint8_t *s, size_t *start, size_t *end)
-{
+    const uint8_t *s = (const uint8_t *)text;
     size_t b = *start, e = *end;
 
     while (b < e) {
         ucs4_t uc;
         int n = u8_mbtouc(&uc, s + b, e - b);
 
-        if (!uc_is_property_white_space(uc))
+        if (n <= 0 || !uc_is_property_white_space(uc))
             break;
         b += (size_t)n;
     }
@@ -87,7 +76,7 @@ static int vocab_prepare(const char *text, size_t len, size_t *start,
     *start = 0;
     *end = len;
     if (len > 0)
-        vocab_trim((const uint8_t *)text, start, end);
+        vocab_trim(text, start, end);
     return *start < *end ? 0 : -EINVAL;
 }
 
@@ -233,7 +222,7 @@ int vocab_intern(struct vocab *v, const char *text, size_t len, uint32_t *id)
     rc = vocab_fold_range(text, start, end, &folded, &folded_len);
     if (rc != 0)
         goto out;
-    hash = vocab_hash(folded, folded_len);
+    hash = strhash_fnv1a(folded, folded_len);
     slot = vocab_slot(v, folded, folded_len, hash);
     if (v->slots[slot] != VOCAB_EMPTY) {
         *id = v->slots[slot];
@@ -281,7 +270,8 @@ int vocab_find(const struct vocab *v, const char *text, size_t len,
     rc = vocab_fold(text, len, &folded, &folded_len);
     if (rc != 0)
         return rc;
-    slot = vocab_slot(v, folded, folded_len, vocab_hash(folded, folded_len));
+    slot = vocab_slot(v, folded, folded_len,
+                      strhash_fnv1a(folded, folded_len));
     if (v->slots[slot] == VOCAB_EMPTY) {
         rc = -ENOENT;
     } else {

@@ -27,6 +27,12 @@ void vocab_free(struct vocab *v);
  * trimming, or input over VOCAB_TAG_MAX_BYTES, or -ENOMEM. */
 int vocab_fold(const char *text, size_t len, char **out, size_t *out_len);
 
+/* Narrows the range [*start, *end) of the valid UTF-8 string `text` to
+ * leave out leading and trailing Unicode White_Space; the range is empty
+ * (*start == *end) when it held only blanks.  Folding trims this way, and
+ * so does the roster for names, so " Anna" and "Anna" stay one spelling. */
+void vocab_trim(const char *text, size_t *start, size_t *end);
+
 /* Interns `text`: stores its id in *id (existing id if the folded form is
  * already known).  Returns 0, or the errors of vocab_fold(). */
 int vocab_intern(struct vocab *v, const char *text, size_t len, uint32_t *id);

@@ -141,6 +141,10 @@ static bool conn_read_frames(struct conn *c, struct evbuffer *in)
         const uint8_t *p = evbuffer_pullup(in, (ev_ssize_t)peek);
         size_t prefix_len = 0;
         size_t body_len = 0;
+        if (p == NULL) {
+            conn_drop(c, "out of memory");
+            break;
+        }
         enum frame_status st = frame_parse(p, peek, c->limits.max_frame_bytes,
                                            &prefix_len, &body_len);
         if (st == FRAME_BAD) {

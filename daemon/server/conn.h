@@ -94,8 +94,12 @@ void conn_set_limits(struct conn *c, const struct conn_limits *limits);
 /* Tells the connection whether it has subscriptions (idle exemption). */
 void conn_set_subscribed(struct conn *c, bool subscribed);
 
+/* True once conn_close() (or a drop) has begun: sends then fail. */
 bool conn_is_closing(const struct conn *c);
+
+/* The id given to conn_new(), for logs. */
 uint64_t conn_id(const struct conn *c);
+
 /* The protocol state dispatch keeps for this connection. */
 struct dispatch_session *conn_session(struct conn *c);
 

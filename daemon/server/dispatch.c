@@ -5,9 +5,9 @@
  * on the wire, since protobuf-c's C strings would silently stop at a NUL),
  * ids, texts and batch sizes are within their limits.  Mutations become a
  * meetup_request; meetup_prepare() validates and computes the change, and
- * commit() is the one place a change becomes state.  Responses are built
- * in a second arena that lives for one request and borrow the hub's
- * strings, so building one copies no text.
+ * dispatch_commit() is the one place a change becomes state.  Responses
+ * are built in a second arena that lives for one request and borrow the
+ * hub's strings, so building one copies no text.
  */
 #include "dispatch_impl.h"
 
@@ -21,6 +21,7 @@
 #include <unistr.h>
 
 #include "frame.h"
+#include "log.h"
 #include "meetup.h"
 #include "mingle.pb-c.h"
 #include "mingle_version.h"
@@ -85,8 +86,8 @@ int dispatch_check_event_id(struct dispatch_fail *f, uint64_t id)
 /* ---- encoding ---- */
 
 /* Frames an encoded message: prefix + body in one malloc'ed buffer. */
-static int frame_message(const ProtobufCMessage *m, uint8_t **frame,
-                         size_t *len)
+static int dispatch_pack_frame(const ProtobufCMessage *m, uint8_t **frame,
+                               size_t *len)
 {
     size_t body = protobuf_c_message_get_packed_size(m);
     uint8_t prefix[FRAME_PREFIX_MAX_BYTES];
@@ -102,21 +103,21 @@ static int frame_message(const ProtobufCMessage *m, uint8_t **frame,
     return 0;
 }
 
-static void send_message(struct dispatch *d, void *peer,
-                         const ProtobufCMessage *m)
+static void dispatch_send_msg(struct dispatch *d, void *peer,
+                              const ProtobufCMessage *m)
 {
     uint8_t *frame;
     size_t len;
 
-    if (frame_message(m, &frame, &len) < 0)
+    if (dispatch_pack_frame(m, &frame, &len) < 0)
         return;
     /* -ENOBUFS: the transport drops the peer itself. */
     d->ops->send(peer, frame, len);
     free(frame);
 }
 
-static void send_error(struct dispatch *d, void *peer, uint64_t id,
-                       Mingle__V1__ErrorCode code, const char *msg)
+static void dispatch_send_error(struct dispatch *d, void *peer, uint64_t id,
+                                Mingle__V1__ErrorCode code, const char *msg)
 {
     Mingle__V1__Error err = MINGLE__V1__ERROR__INIT;
     Mingle__V1__Response resp = MINGLE__V1__RESPONSE__INIT;
@@ -126,7 +127,7 @@ static void send_error(struct dispatch *d, void *peer, uint64_t id,
     resp.id = id;
     resp.body_case = MINGLE__V1__RESPONSE__BODY_ERROR;
     resp.error = &err;
-    send_message(d, peer, &resp.base);
+    dispatch_send_msg(d, peer, &resp.base);
 }
 
 int dispatch_error_frame(enum dispatch_error code, const char *message,
@@ -139,12 +140,13 @@ int dispatch_error_frame(enum dispatch_error code, const char *message,
     err.message = (char *)(message ? message : "");
     resp.body_case = MINGLE__V1__RESPONSE__BODY_ERROR;
     resp.error = &err;
-    return frame_message(&resp.base, frame, len);
+    return dispatch_pack_frame(&resp.base, frame, len);
 }
 
 /* ---- checking what arrived ---- */
 
-static int wire_varint(const uint8_t *p, size_t len, size_t *off, uint64_t *v)
+static int dispatch_wire_varint(const uint8_t *p, size_t len, size_t *off,
+                                uint64_t *v)
 {
     unsigned shift = 0;
 
@@ -162,8 +164,8 @@ static int wire_varint(const uint8_t *p, size_t len, size_t *off, uint64_t *v)
 
 /* Walks an (already decoded) body and checks every string field: UTF-8,
  * no NUL.  Unknown fields are skipped. */
-static int wire_strings_ok(const ProtobufCMessageDescriptor *desc,
-                           const uint8_t *p, size_t len, int depth)
+static int dispatch_wire_strings_ok(const ProtobufCMessageDescriptor *desc,
+                                    const uint8_t *p, size_t len, int depth)
 {
     size_t off = 0;
 
@@ -173,11 +175,11 @@ static int wire_strings_ok(const ProtobufCMessageDescriptor *desc,
         const ProtobufCFieldDescriptor *fd;
         uint64_t key, n;
 
-        if (wire_varint(p, len, &off, &key) < 0)
+        if (dispatch_wire_varint(p, len, &off, &key) < 0)
             return -1;
         switch (key & 7) {
         case 0:
-            if (wire_varint(p, len, &off, &n) < 0)
+            if (dispatch_wire_varint(p, len, &off, &n) < 0)
                 return -1;
             continue;
         case 1:
@@ -187,7 +189,7 @@ static int wire_strings_ok(const ProtobufCMessageDescriptor *desc,
             n = 4;
             break;
         case 2:
-            if (wire_varint(p, len, &off, &n) < 0)
+            if (dispatch_wire_varint(p, len, &off, &n) < 0)
                 return -1;
             break;
         default:
@@ -203,7 +205,8 @@ static int wire_strings_ok(const ProtobufCMessageDescriptor *desc,
             (memchr(p + off, 0, n) != NULL || u8_check(p + off, n) != NULL))
             return -1;
         if (fd != NULL && fd->type == PROTOBUF_C_TYPE_MESSAGE &&
-            wire_strings_ok(fd->descriptor, p + off, n, depth + 1) < 0)
+            dispatch_wire_strings_ok(fd->descriptor, p + off, n,
+                                     depth + 1) < 0)
             return -1;
         off += n;
     }
@@ -218,8 +221,8 @@ int dispatch_check_id(struct dispatch_fail *f, const char *id)
     return 0;
 }
 
-static int check_count(struct dispatch_fail *f, size_t n, size_t max,
-                       const char *what)
+static int dispatch_check_count(struct dispatch_fail *f, size_t n, size_t max,
+                                const char *what)
 {
     if (n > max)
         return dispatch_fail_set(f, MINGLE__V1__ERROR_CODE__RESOURCE_EXHAUSTED,
@@ -228,13 +231,13 @@ static int check_count(struct dispatch_fail *f, size_t n, size_t max,
 }
 
 /* An optional text: NULL when empty. */
-static const char *opt_text(const char *s)
+static const char *dispatch_opt_text(const char *s)
 {
     return s != NULL && s[0] != '\0' ? s : NULL;
 }
 
 /* Constant time in the configured token's length, whatever is offered. */
-static bool token_matches(const struct dispatch *d, const char *given)
+static bool dispatch_token_matches(const struct dispatch *d, const char *given)
 {
     size_t glen = strlen(given), i;
     unsigned char diff = glen != d->token_len;
@@ -247,33 +250,50 @@ static bool token_matches(const struct dispatch *d, const char *given)
 
 /* ---- mutations ---- */
 
-/* THE place a change becomes state: a store hooks in here, before the
- * change is applied in memory. */
-static int commit(struct dispatch *d, const struct meetup_change *change)
+/* THE place a change becomes state.  It is written to disk first and
+ * applied in memory only once the commit is durable, so a request is never
+ * acknowledged for state a crash would lose.  Returns 0, -EIO when the
+ * store failed (the daemon must stop: see DISPATCH_STOP), or -ENOMEM from
+ * meetup_apply (memory is then behind the disk: stop as well). */
+static int dispatch_commit(struct dispatch *d,
+                           const struct meetup_change *change)
 {
+    if (d->store != NULL) {
+        const struct meetup_change *one[1] = {change};
+        int ret = store_commit(d->store, one, 1);
+
+        if (ret < 0) {
+            log_msg(LOG_LEVEL_ERROR, 0, "store: %s", store_error(d->store));
+            return -EIO;
+        }
+    }
     return meetup_apply(d->hub, change);
 }
 
 /* prepare + commit; on failure fills `f`. */
-static int mutate(struct dispatch *d, const struct meetup_request *mr,
-                  struct meetup_change **out, struct dispatch_fail *f)
+static int dispatch_mutate(struct dispatch *d, const struct meetup_request *mr,
+                           struct meetup_change **out, struct dispatch_fail *f)
 {
     int ret = meetup_prepare(d->hub, mr, out);
 
     if (ret < 0)
         return dispatch_fail_set(f, dispatch_errno_code(ret), "%s",
                                  meetup_error(d->hub));
-    ret = commit(d, *out);
+    ret = dispatch_commit(d, *out);
     if (ret < 0) {
         meetup_change_free(*out);
         *out = NULL;
+        d->failed = true;
         return dispatch_fail_set(f, MINGLE__V1__ERROR_CODE__UNAVAILABLE,
-                                 "could not apply the change");
+                                 ret == -EIO ? "storage failed; the daemon "
+                                               "stops"
+                                             : "out of memory; the daemon "
+                                               "stops");
     }
     return 0;
 }
 
-static uint64_t pick_seed(struct dispatch *d)
+static uint64_t dispatch_pick_seed(struct dispatch *d)
 {
     uint64_t x = (uint64_t)time(NULL) ^ (++d->seed_counter << 32);
 
@@ -284,8 +304,10 @@ static uint64_t pick_seed(struct dispatch *d)
     return x ^ (x >> 31);
 }
 
-static int do_create(struct dispatch *d, const Mingle__V1__CreateEvent *c,
-                     Mingle__V1__Response *resp, struct dispatch_fail *f)
+static int dispatch_do_create(struct dispatch *d,
+                              const Mingle__V1__CreateEvent *c,
+                              Mingle__V1__Response *resp,
+                              struct dispatch_fail *f)
 {
     struct meetup_request mr = { .op = MEETUP_OP_EVENT_CREATE };
     struct meetup_change *ch;
@@ -304,7 +326,7 @@ static int do_create(struct dispatch *d, const Mingle__V1__CreateEvent *c,
         mr.event.weights.business = c->weights->business;
         mr.event.weights.same_company = c->weights->same_company;
     }
-    mr.event.seed = c->seed_set ? c->seed : pick_seed(d);
+    mr.event.seed = c->seed_set ? c->seed : dispatch_pick_seed(d);
     if (c->history != NULL) {
         if ((unsigned)c->history->kind >
             (unsigned)MINGLE__V1__HISTORY_SCOPE__KIND__SINCE)
@@ -315,23 +337,29 @@ static int do_create(struct dispatch *d, const Mingle__V1__CreateEvent *c,
         mr.event.history.since_unix = c->history->since_unix;
     }
     mr.event.created_unix = (int64_t)time(NULL);
-    if (mutate(d, &mr, &ch, f) < 0)
+    if (dispatch_mutate(d, &mr, &ch, f) < 0)
         return -1;
-    resp->body_case = MINGLE__V1__RESPONSE__BODY_EVENT;
     resp->event = dispatch_event_info_msg(d, ch->event_id);
     meetup_change_free(ch);
+    if (resp->event == NULL)
+        return dispatch_fail_set(f, MINGLE__V1__ERROR_CODE__RESOURCE_EXHAUSTED,
+                                 "event created but not reportable");
+    resp->body_case = MINGLE__V1__RESPONSE__BODY_EVENT;
     return 0;
 }
 
-static int do_upsert(struct dispatch *d, const Mingle__V1__UpsertAttendees *u,
-                     struct meetup_request *mr, struct dispatch_fail *f)
+static int dispatch_do_upsert(struct dispatch *d,
+                              const Mingle__V1__UpsertAttendees *u,
+                              struct meetup_request *mr,
+                              struct dispatch_fail *f)
 {
     struct att_profile *p;
     size_t i;
 
     if (dispatch_check_event_id(f, u->event_id) < 0 ||
-        check_count(f, u->n_attendees, DISPATCH_MAX_ATTENDEES_PER_REQUEST,
-                    "attendees") < 0)
+        dispatch_check_count(f, u->n_attendees,
+                             DISPATCH_MAX_ATTENDEES_PER_REQUEST,
+                             "attendees") < 0)
         return -1;
     p = dispatch_out_alloc(d, (u->n_attendees + 1) * sizeof(*p));
     if (p == NULL)
@@ -341,15 +369,16 @@ static int do_upsert(struct dispatch *d, const Mingle__V1__UpsertAttendees *u,
         const Mingle__V1__Attendee *a = u->attendees[i];
 
         if (dispatch_check_id(f, a->id) < 0 ||
-            check_count(f, a->n_interests, ATT_TAGS_MAX, "interests") < 0 ||
-            check_count(f, a->n_offers, ATT_TAGS_MAX, "offers") < 0 ||
-            check_count(f, a->n_seeks, ATT_TAGS_MAX, "seeks") < 0)
+            dispatch_check_count(f, a->n_interests, ATT_TAGS_MAX,
+                                 "interests") < 0 ||
+            dispatch_check_count(f, a->n_offers, ATT_TAGS_MAX, "offers") < 0 ||
+            dispatch_check_count(f, a->n_seeks, ATT_TAGS_MAX, "seeks") < 0)
             return -1;
         p[i] = (struct att_profile){
             .id = a->id,
-            .name = opt_text(a->name),
-            .company = opt_text(a->company),
-            .industry = opt_text(a->industry),
+            .name = dispatch_opt_text(a->name),
+            .company = dispatch_opt_text(a->company),
+            .industry = dispatch_opt_text(a->industry),
             .interests = (const char *const *)a->interests,
             .n_interests = a->n_interests,
             .offers = (const char *const *)a->offers,
@@ -365,13 +394,14 @@ static int do_upsert(struct dispatch *d, const Mingle__V1__UpsertAttendees *u,
     return 0;
 }
 
-static int do_ids(uint64_t event_id, char **ids, size_t n,
-                  struct meetup_request *mr, struct dispatch_fail *f)
+static int dispatch_do_ids(uint64_t event_id, char **ids, size_t n,
+                           struct meetup_request *mr, struct dispatch_fail *f)
 {
     size_t i;
 
     if (dispatch_check_event_id(f, event_id) < 0 ||
-        check_count(f, n, DISPATCH_MAX_IDS_PER_REQUEST, "attendee ids") < 0)
+        dispatch_check_count(f, n, DISPATCH_MAX_IDS_PER_REQUEST,
+                             "attendee ids") < 0)
         return -1;
     for (i = 0; i < n; i++) {
         if (dispatch_check_id(f, ids[i]) < 0)
@@ -383,15 +413,15 @@ static int do_ids(uint64_t event_id, char **ids, size_t n,
     return 0;
 }
 
-static int do_pairs(struct dispatch *d, const Mingle__V1__AddPairs *a,
-                    struct meetup_request *mr, struct dispatch_fail *f)
+static int dispatch_do_pairs(struct dispatch *d, const Mingle__V1__AddPairs *a,
+                             struct meetup_request *mr, struct dispatch_fail *f)
 {
     struct meetup_pair *pairs;
     size_t i;
 
     if (dispatch_check_event_id(f, a->event_id) < 0 ||
-        check_count(f, a->n_pairs, DISPATCH_MAX_PAIRS_PER_REQUEST, "pairs") <
-            0)
+        dispatch_check_count(f, a->n_pairs, DISPATCH_MAX_PAIRS_PER_REQUEST,
+                             "pairs") < 0)
         return -1;
     if (a->kind != MINGLE__V1__PAIR_KIND__MET_BEFORE &&
         a->kind != MINGLE__V1__PAIR_KIND__AVOID)
@@ -419,8 +449,10 @@ static int do_pairs(struct dispatch *d, const Mingle__V1__AddPairs *a,
 }
 
 /* The mutations answered with Ack. */
-static int do_ack_mutation(struct dispatch *d, const Mingle__V1__Request *req,
-                           Mingle__V1__Response *resp, struct dispatch_fail *f)
+static int dispatch_do_ack_mutation(struct dispatch *d,
+                                    const Mingle__V1__Request *req,
+                                    Mingle__V1__Response *resp,
+                                    struct dispatch_fail *f)
 {
     struct meetup_request mr = { 0 };
     struct meetup_event_info info;
@@ -430,25 +462,27 @@ static int do_ack_mutation(struct dispatch *d, const Mingle__V1__Request *req,
 
     switch (req->body_case) {
     case MINGLE__V1__REQUEST__BODY_UPSERT_ATTENDEES:
-        ret = do_upsert(d, req->upsert_attendees, &mr, f);
+        ret = dispatch_do_upsert(d, req->upsert_attendees, &mr, f);
         break;
     case MINGLE__V1__REQUEST__BODY_REMOVE_ATTENDEE:
         mr.op = MEETUP_OP_REMOVE;
-        ret = do_ids(req->remove_attendee->event_id,
+        ret = dispatch_do_ids(req->remove_attendee->event_id,
                      &req->remove_attendee->attendee_id, 1, &mr, f);
         break;
     case MINGLE__V1__REQUEST__BODY_CHECK_IN:
         mr.op = MEETUP_OP_CHECK_IN;
-        ret = do_ids(req->check_in->event_id, req->check_in->attendee_ids,
-                     req->check_in->n_attendee_ids, &mr, f);
+        ret = dispatch_do_ids(req->check_in->event_id,
+                              req->check_in->attendee_ids,
+                              req->check_in->n_attendee_ids, &mr, f);
         break;
     case MINGLE__V1__REQUEST__BODY_CHECK_OUT:
         mr.op = MEETUP_OP_CHECK_OUT;
-        ret = do_ids(req->check_out->event_id, req->check_out->attendee_ids,
-                     req->check_out->n_attendee_ids, &mr, f);
+        ret = dispatch_do_ids(req->check_out->event_id,
+                              req->check_out->attendee_ids,
+                              req->check_out->n_attendee_ids, &mr, f);
         break;
     case MINGLE__V1__REQUEST__BODY_ADD_PAIRS:
-        ret = do_pairs(d, req->add_pairs, &mr, f);
+        ret = dispatch_do_pairs(d, req->add_pairs, &mr, f);
         break;
     case MINGLE__V1__REQUEST__BODY_FORGET_ATTENDEE:
         mr.op = MEETUP_OP_FORGET;
@@ -459,7 +493,7 @@ static int do_ack_mutation(struct dispatch *d, const Mingle__V1__Request *req,
     default:
         break;
     }
-    if (ret < 0 || mutate(d, &mr, &ch, f) < 0)
+    if (ret < 0 || dispatch_mutate(d, &mr, &ch, f) < 0)
         return -1;
     DISPATCH_OUT_NEW(d, ack, Mingle__V1__Ack, MINGLE__V1__ACK__INIT);
     if (ack != NULL) {
@@ -478,9 +512,9 @@ static int do_ack_mutation(struct dispatch *d, const Mingle__V1__Request *req,
 
 /* Answers a NextRound and pushes the same RoundAssigned bytes to the
  * event's subscribers: encoded once, as the Response's `round` field. */
-static int do_next_round(struct dispatch *d, void *peer,
-                         const Mingle__V1__Request *req,
-                         struct dispatch_fail *f)
+static int dispatch_do_next_round(struct dispatch *d, void *peer,
+                                  const Mingle__V1__Request *req,
+                                  struct dispatch_fail *f)
 {
     struct meetup_request mr = { .op = MEETUP_OP_NEXT_ROUND };
     struct meetup_schedule *s = NULL;
@@ -488,13 +522,14 @@ static int do_next_round(struct dispatch *d, void *peer,
     Mingle__V1__RoundAssigned *m;
     uint8_t *buf = NULL;
     size_t body, klen, flen, total, off;
-    uint8_t key[FRAME_PREFIX_MAX_BYTES * 2 + 1];
+    /* id key and varint, round key and length */
+    uint8_t key[2 * (1 + FRAME_PREFIX_MAX_BYTES)];
     int ret = -1;
 
     mr.event_id = req->next_round->event_id;
     mr.now_unix = (int64_t)time(NULL);
     if (dispatch_check_event_id(f, mr.event_id) < 0 ||
-        mutate(d, &mr, &ch, f) < 0)
+        dispatch_mutate(d, &mr, &ch, f) < 0)
         goto out;
     if (meetup_schedule_get(d->hub, mr.event_id, ch->round.round, &s) < 0 ||
         s->n_rounds != 1 ||
@@ -532,22 +567,25 @@ out:
     return ret;
 }
 
-static int do_close(struct dispatch *d, uint64_t event_id,
-                    Mingle__V1__Response *resp, struct dispatch_fail *f)
+static int dispatch_do_close(struct dispatch *d, uint64_t event_id,
+                             Mingle__V1__Response *resp,
+                             struct dispatch_fail *f)
 {
     struct meetup_request mr = { .op = MEETUP_OP_EVENT_CLOSE };
     struct meetup_change *ch;
 
     mr.event_id = event_id;
-    if (dispatch_check_event_id(f, event_id) < 0 || mutate(d, &mr, &ch, f) < 0)
+    if (dispatch_check_event_id(f, event_id) < 0 ||
+        dispatch_mutate(d, &mr, &ch, f) < 0)
         return -1;
     meetup_change_free(ch);
     return dispatch_event(d, event_id, resp, f);
 }
 
-static int do_subscribe(struct dispatch *d, void *peer,
-                        const Mingle__V1__Request *req,
-                        Mingle__V1__Response *resp, struct dispatch_fail *f)
+static int dispatch_do_subscribe(struct dispatch *d, void *peer,
+                                 const Mingle__V1__Request *req,
+                                 Mingle__V1__Response *resp,
+                                 struct dispatch_fail *f)
 {
     uint64_t event_id = req->subscribe->event_id;
     struct meetup_event_info info;
@@ -570,8 +608,10 @@ static int do_subscribe(struct dispatch *d, void *peer,
     return 0;
 }
 
-static int do_unsubscribe(struct dispatch *d, void *peer, uint64_t event_id,
-                          Mingle__V1__Response *resp, struct dispatch_fail *f)
+static int dispatch_do_unsubscribe(struct dispatch *d, void *peer,
+                                   uint64_t event_id,
+                                   Mingle__V1__Response *resp,
+                                   struct dispatch_fail *f)
 {
     Mingle__V1__Ack *ack;
 
@@ -587,13 +627,14 @@ static int do_unsubscribe(struct dispatch *d, void *peer, uint64_t event_id,
     return 0;
 }
 
-static int do_hello(struct dispatch *d, struct dispatch_session *s,
-                    const Mingle__V1__Hello *h, Mingle__V1__Response *resp,
-                    struct dispatch_fail *f)
+static int dispatch_do_hello(struct dispatch *d, struct dispatch_session *s,
+                             const Mingle__V1__Hello *h,
+                             Mingle__V1__Response *resp,
+                             struct dispatch_fail *f)
 {
     Mingle__V1__HelloReply *m;
 
-    if (d->token != NULL && !token_matches(d, h->token))
+    if (d->token != NULL && !dispatch_token_matches(d, h->token))
         return dispatch_fail_set(f, MINGLE__V1__ERROR_CODE__UNAUTHENTICATED,
                                  "wrong token");
     if (h->protocol_version !=
@@ -620,33 +661,34 @@ static int do_hello(struct dispatch *d, struct dispatch_session *s,
 
 /* Routes one decoded request; fills rp or f.  NextRound answers itself
  * (rp->resp stays unset). */
-static int route(struct dispatch *d, void *peer, struct dispatch_session *s,
-                 const Mingle__V1__Request *req, struct dispatch_reply *rp,
-                 struct dispatch_fail *f)
+static int dispatch_route(struct dispatch *d, void *peer,
+                          struct dispatch_session *s,
+                          const Mingle__V1__Request *req,
+                          struct dispatch_reply *rp, struct dispatch_fail *f)
 {
     Mingle__V1__Response *resp = &rp->resp;
 
     switch (req->body_case) {
     case MINGLE__V1__REQUEST__BODY_HELLO:
-        return do_hello(d, s, req->hello, resp, f);
+        return dispatch_do_hello(d, s, req->hello, resp, f);
     case MINGLE__V1__REQUEST__BODY_CREATE_EVENT:
-        return do_create(d, req->create_event, resp, f);
+        return dispatch_do_create(d, req->create_event, resp, f);
     case MINGLE__V1__REQUEST__BODY_GET_EVENT:
         return dispatch_event(d, req->get_event->event_id, resp, f);
     case MINGLE__V1__REQUEST__BODY_LIST_EVENTS:
         return dispatch_list_events(d, req->list_events->include_closed, resp,
                                     f);
     case MINGLE__V1__REQUEST__BODY_CLOSE_EVENT:
-        return do_close(d, req->close_event->event_id, resp, f);
+        return dispatch_do_close(d, req->close_event->event_id, resp, f);
     case MINGLE__V1__REQUEST__BODY_UPSERT_ATTENDEES:
     case MINGLE__V1__REQUEST__BODY_REMOVE_ATTENDEE:
     case MINGLE__V1__REQUEST__BODY_CHECK_IN:
     case MINGLE__V1__REQUEST__BODY_CHECK_OUT:
     case MINGLE__V1__REQUEST__BODY_ADD_PAIRS:
     case MINGLE__V1__REQUEST__BODY_FORGET_ATTENDEE:
-        return do_ack_mutation(d, req, resp, f);
+        return dispatch_do_ack_mutation(d, req, resp, f);
     case MINGLE__V1__REQUEST__BODY_NEXT_ROUND:
-        return do_next_round(d, peer, req, f);
+        return dispatch_do_next_round(d, peer, req, f);
     case MINGLE__V1__REQUEST__BODY_GET_SCHEDULE:
         return dispatch_schedule(d, req->get_schedule->event_id, rp, f);
     case MINGLE__V1__REQUEST__BODY_EXPLAIN:
@@ -654,9 +696,10 @@ static int route(struct dispatch *d, void *peer, struct dispatch_session *s,
     case MINGLE__V1__REQUEST__BODY_GET_STATS:
         return dispatch_stats(d, req->get_stats->event_id, resp, f);
     case MINGLE__V1__REQUEST__BODY_SUBSCRIBE:
-        return do_subscribe(d, peer, req, resp, f);
+        return dispatch_do_subscribe(d, peer, req, resp, f);
     case MINGLE__V1__REQUEST__BODY_UNSUBSCRIBE:
-        return do_unsubscribe(d, peer, req->unsubscribe->event_id, resp, f);
+        return dispatch_do_unsubscribe(d, peer, req->unsubscribe->event_id,
+                                       resp, f);
     case MINGLE__V1__REQUEST__BODY_LIST_ATTENDEES:
         return dispatch_attendees(d, req->list_attendees->event_id, rp, f);
     case MINGLE__V1__REQUEST__BODY_EXPORT_HISTORY:
@@ -683,27 +726,30 @@ enum dispatch_verdict dispatch_handle(struct dispatch *d, void *peer,
     pballoc_reset(d->out, DISPATCH_OUT_CAP_BYTES);
     req = mingle__v1__request__unpack(pballoc_allocator(d->in), len, body);
     if (req == NULL) {
-        send_error(d, peer, 0, MINGLE__V1__ERROR_CODE__BAD_FRAME,
-                   pballoc_exhausted(d->in) ? "message too costly to decode"
-                                            : "undecodable request");
+        dispatch_send_error(d, peer, 0, MINGLE__V1__ERROR_CODE__BAD_FRAME,
+                            pballoc_exhausted(d->in)
+                                ? "message too costly to decode"
+                                : "undecodable request");
         return DISPATCH_CLOSE;
     }
     if (d->token != NULL && !s->authenticated &&
         req->body_case != MINGLE__V1__REQUEST__BODY_HELLO) {
-        send_error(d, peer, req->id, MINGLE__V1__ERROR_CODE__UNAUTHENTICATED,
-                   "the first request must be Hello with the token");
+        dispatch_send_error(d, peer, req->id,
+                            MINGLE__V1__ERROR_CODE__UNAUTHENTICATED,
+                            "the first request must be Hello with the token");
         return DISPATCH_CLOSE;
     }
-    if (wire_strings_ok(&mingle__v1__request__descriptor, body, len, 0) < 0)
+    if (dispatch_wire_strings_ok(&mingle__v1__request__descriptor, body, len,
+                                 0) < 0)
         dispatch_fail_set(&f, MINGLE__V1__ERROR_CODE__BAD_REQUEST,
                           "a string is not UTF-8 or contains NUL");
-    else if (route(d, peer, s, req, &rp, &f) == 0 &&
+    else if (dispatch_route(d, peer, s, req, &rp, &f) == 0 &&
              rp.resp.body_case != MINGLE__V1__RESPONSE__BODY__NOT_SET) {
         rp.resp.id = req->id;
-        send_message(d, peer, &rp.resp.base);
+        dispatch_send_msg(d, peer, &rp.resp.base);
     }
     if (f.code != MINGLE__V1__ERROR_CODE__ERROR_CODE_UNSPECIFIED) {
-        send_error(d, peer, req->id, f.code, f.msg);
+        dispatch_send_error(d, peer, req->id, f.code, f.msg);
         /* A connection that fails the handshake gets no second try. */
         if (f.code == MINGLE__V1__ERROR_CODE__UNAUTHENTICATED ||
             f.code == MINGLE__V1__ERROR_CODE__UNSUPPORTED_VERSION)
@@ -712,16 +758,17 @@ enum dispatch_verdict dispatch_handle(struct dispatch *d, void *peer,
     meetup_schedule_free(rp.sched);
     meetup_explain_free(rp.explain);
     meetup_attendee_list_free(rp.list);
-    return verdict;
+    return d->failed ? DISPATCH_STOP : verdict;
 }
 
 struct dispatch *dispatch_new(const struct dispatch_config *cfg,
                               const struct dispatch_ops *ops, void *server,
-                              int *err)
+                              int *err, char *msg, size_t msgcap)
 {
     struct dispatch *d = calloc(1, sizeof(*d));
 
     *err = -ENOMEM;
+    snprintf(msg, msgcap, "%s", strerror(ENOMEM));
     if (d == NULL)
         return NULL;
     d->ops = ops;
@@ -745,6 +792,17 @@ struct dispatch *dispatch_new(const struct dispatch_config *cfg,
     d->out = pballoc_new(DISPATCH_OUT_CAP_BYTES);
     if (d->hub == NULL || d->in == NULL || d->out == NULL)
         goto fail;
+    if (d->data_dir != NULL) {
+        *err = store_open(d->data_dir, &d->store, msg, msgcap);
+        if (*err < 0)
+            goto fail;
+        *err = store_load(d->store, d->hub);
+        if (*err < 0) {
+            snprintf(msg, msgcap, "cannot load %s: %s", d->data_dir,
+                     store_error(d->store));
+            goto fail;
+        }
+    }
     *err = 0;
     return d;
 fail:
@@ -757,6 +815,7 @@ void dispatch_free(struct dispatch *d)
     if (d == NULL)
         return;
     meetup_free(d->hub);
+    store_free(d->store);
     pballoc_free(d->in);
     pballoc_free(d->out);
     free(d->token);

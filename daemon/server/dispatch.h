@@ -36,7 +36,8 @@ struct dispatch_ops {
 struct dispatch_config {
     uint32_t max_frame_bytes;  /* reported in HelloReply */
     const char *auth_token;    /* NULL or "": no Hello required; copied */
-    const char *data_dir;      /* for the store; NULL: in memory only */
+    const char *data_dir;      /* the store's directory, locked and loaded
+                                  by dispatch_new(); NULL: in memory only */
 };
 
 /* Per-connection protocol state, owned by the transport's connection. */
@@ -49,16 +50,21 @@ struct dispatch_session {
 enum dispatch_verdict {
     DISPATCH_CONTINUE, /* keep reading */
     DISPATCH_CLOSE,    /* flush what was queued, then close */
+    DISPATCH_STOP,     /* the store failed: memory and disk may differ, so
+                          flush the error, then stop the daemon (failure) */
 };
 
 struct dispatch;
 
-/* Creates the dispatcher and the state it serves.  Copies `cfg`; keeps
- * `ops` and `server` (borrowed, must outlive it).  Returns NULL with
- * *err set to a negative errno on failure. */
+/* Creates the dispatcher and the state it serves: with a data_dir, opens
+ * and locks the store there and loads the acknowledged state from it.
+ * Copies `cfg`; keeps `ops` and `server` (borrowed, must outlive it).
+ * Returns NULL on failure, with *err set to a negative errno and a message
+ * for the operator in msg[msgcap] (e.g. the data dir is in use, or its
+ * database is corrupt). */
 struct dispatch *dispatch_new(const struct dispatch_config *cfg,
                               const struct dispatch_ops *ops, void *server,
-                              int *err);
+                              int *err, char *msg, size_t msgcap);
 
 /* Frees the dispatcher and its state; NULL is a no-op. */
 void dispatch_free(struct dispatch *d);

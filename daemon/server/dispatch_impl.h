@@ -9,6 +9,7 @@
 #ifndef MINGLE_DISPATCH_IMPL_H
 #define MINGLE_DISPATCH_IMPL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -17,6 +18,7 @@
 #include "meetup.h"
 #include "mingle.pb-c.h"
 #include "pballoc.h"
+#include "store.h"
 
 struct dispatch {
     const struct dispatch_ops *ops;
@@ -26,6 +28,8 @@ struct dispatch {
     size_t token_len;
     char *data_dir;
     struct meetup *hub;
+    struct store *store; /* NULL: in memory only */
+    bool failed;         /* a commit failed: every request gets STOP */
     struct pballoc *in; /* the decoded request */
     struct pballoc *out; /* the response being built */
     time_t started;

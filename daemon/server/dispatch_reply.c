@@ -149,7 +149,7 @@ int dispatch_schedule(struct dispatch *d, uint64_t event_id,
     return 0;
 }
 
-static char **strv_msg(struct dispatch *d, const char **v, size_t n)
+static char **dispatch_strv_msg(struct dispatch *d, const char **v, size_t n)
 {
     char **out = dispatch_out_alloc(d, (n + 1) * sizeof(*out));
     size_t i;
@@ -189,13 +189,13 @@ int dispatch_explain(struct dispatch *d, const Mingle__V1__Explain *x,
     m->business = e->parts.business;
     m->same_company = e->parts.same_company;
     m->shared_interests =
-        strv_msg(d, e->shared_interests, e->n_shared_interests);
+        dispatch_strv_msg(d, e->shared_interests, e->n_shared_interests);
     m->n_shared_interests = e->n_shared_interests;
     m->a_offers_b_seeks =
-        strv_msg(d, e->a_offers_b_seeks, e->n_a_offers_b_seeks);
+        dispatch_strv_msg(d, e->a_offers_b_seeks, e->n_a_offers_b_seeks);
     m->n_a_offers_b_seeks = e->n_a_offers_b_seeks;
     m->b_offers_a_seeks =
-        strv_msg(d, e->b_offers_a_seeks, e->n_b_offers_a_seeks);
+        dispatch_strv_msg(d, e->b_offers_a_seeks, e->n_b_offers_a_seeks);
     m->n_b_offers_a_seeks = e->n_b_offers_a_seeks;
     if (!m->shared_interests || !m->a_offers_b_seeks || !m->b_offers_a_seeks)
         return dispatch_fail_set(f, MINGLE__V1__ERROR_CODE__RESOURCE_EXHAUSTED,
@@ -240,8 +240,9 @@ int dispatch_stats(struct dispatch *d, uint64_t event_id,
     return 0;
 }
 
-static Mingle__V1__Pair **pairs_msg(struct dispatch *d,
-                                    const struct meetup_pair *v, size_t n)
+static Mingle__V1__Pair **dispatch_pairs_msg(struct dispatch *d,
+                                             const struct meetup_pair *v,
+                                             size_t n)
 {
     Mingle__V1__Pair **out = dispatch_out_alloc(d, (n + 1) * sizeof(*out));
     Mingle__V1__Pair *p = dispatch_out_alloc(d, (n + 1) * sizeof(*p));
@@ -280,9 +281,9 @@ int dispatch_attendees(struct dispatch *d, uint64_t event_id,
         goto nomem;
     m->attendees =
         dispatch_out_alloc(d, (l->n_profiles + 1) * sizeof(*m->attendees));
-    m->met_before = pairs_msg(d, l->met_before, l->n_met_before);
-    m->avoid = pairs_msg(d, l->avoid, l->n_avoid);
-    m->present = strv_msg(d, l->present, l->n_present);
+    m->met_before = dispatch_pairs_msg(d, l->met_before, l->n_met_before);
+    m->avoid = dispatch_pairs_msg(d, l->avoid, l->n_avoid);
+    m->present = dispatch_strv_msg(d, l->present, l->n_present);
     if (!m->attendees || !m->met_before || !m->avoid || !m->present)
         goto nomem;
     m->n_attendees = l->n_profiles;
@@ -298,9 +299,10 @@ int dispatch_attendees(struct dispatch *d, uint64_t event_id,
         a[i].company = (char *)(p->company ? p->company : "");
         a[i].industry = (char *)(p->industry ? p->industry : "");
         a[i].interests =
-            strv_msg(d, (const char **)p->interests, p->n_interests);
-        a[i].offers = strv_msg(d, (const char **)p->offers, p->n_offers);
-        a[i].seeks = strv_msg(d, (const char **)p->seeks, p->n_seeks);
+            dispatch_strv_msg(d, (const char **)p->interests, p->n_interests);
+        a[i].offers =
+            dispatch_strv_msg(d, (const char **)p->offers, p->n_offers);
+        a[i].seeks = dispatch_strv_msg(d, (const char **)p->seeks, p->n_seeks);
         if (!a[i].interests || !a[i].offers || !a[i].seeks)
             goto nomem;
         a[i].n_interests = p->n_interests;

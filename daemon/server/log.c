@@ -1,21 +1,12 @@
 /* log.c -- timestamped, levelled log lines on stderr. */
 #include "log.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <strings.h>
 #include <time.h>
 
 static enum log_level log_threshold = LOG_LEVEL_INFO;
-
-static const char *const log_names[] = {
-    [LOG_LEVEL_ERROR] = "error",
-    [LOG_LEVEL_WARN] = "warn",
-    [LOG_LEVEL_INFO] = "info",
-    [LOG_LEVEL_DEBUG] = "debug",
-};
 
 static const char *const log_tags[] = {
     [LOG_LEVEL_ERROR] = "ERROR",
@@ -32,17 +23,6 @@ void log_set_level(enum log_level level)
 enum log_level log_get_level(void)
 {
     return log_threshold;
-}
-
-int log_level_parse(const char *name, enum log_level *out)
-{
-    for (size_t i = 0; i < sizeof(log_names) / sizeof(log_names[0]); i++) {
-        if (name != NULL && strcasecmp(name, log_names[i]) == 0) {
-            *out = (enum log_level)i;
-            return 0;
-        }
-    }
-    return -EINVAL;
 }
 
 void log_msg(enum log_level level, uint64_t conn_id, const char *fmt, ...)

@@ -30,13 +30,12 @@ enum log_level {
 #define LOG_ESCAPE_MAX_BYTES 64
 #define LOG_ESCAPE_BUF_BYTES (LOG_ESCAPE_MAX_BYTES * 4 + 4)
 
-/* Messages above `level` are dropped.  The default is LOG_LEVEL_INFO. */
+/* Messages above `level` are dropped.  The default is LOG_LEVEL_INFO.
+ * The config file names levels (cfg_log_level); the server maps them. */
 void log_set_level(enum log_level level);
-enum log_level log_get_level(void);
 
-/* Parses "error", "warn", "info" or "debug" (case-insensitive) into *out.
- * Returns 0, or -EINVAL (leaving *out alone) for anything else. */
-int log_level_parse(const char *name, enum log_level *out);
+/* The level set last. */
+enum log_level log_get_level(void);
 
 /* Writes one line at `level`; `conn_id` 0 means "no connection". */
 void log_msg(enum log_level level, uint64_t conn_id, const char *fmt, ...)

@@ -32,6 +32,7 @@
 #include "dispatch.h"
 #include "frame.h"
 #include "log.h"
+#include "store.h"
 
 /* A connection may follow this many events at once. */
 #define SERVER_MAX_SUBS_PER_CONN 64u
@@ -40,6 +41,9 @@
 #define SERVER_ACCEPT_PAUSE_MS 100
 /* How long a stop may take beyond the connections' own flush deadline. */
 #define SERVER_STOP_SLACK_MS 250
+/* The key of Response.id (field 1, wire type varint), which a push puts in
+ * front of the body dispatch encoded once for every subscriber. */
+#define SERVER_RESPONSE_ID_KEY ((1u << 3) | 0u)
 
 struct server;
 
@@ -92,6 +96,7 @@ struct server {
     size_t n_subs;
 
     bool stopping;
+    bool failed; /* the store failed: stop, and exit with a failure */
 };
 
 /* ---- configuration ---------------------------------------------------- */
@@ -162,7 +167,8 @@ static void server_reload(struct server *srv)
         log_msg(LOG_LEVEL_WARN, 0,
                 "SIGHUP: listen addresses or port differ; restart to apply");
     if (!server_str_eq(boot->data_dir, next.data_dir))
-        log_msg(LOG_LEVEL_WARN, 0, "SIGHUP: data_dir differs; restart to apply");
+        log_msg(LOG_LEVEL_WARN, 0,
+                "SIGHUP: data_dir differs; restart to apply");
     if (boot->max_frame_bytes != next.max_frame_bytes)
         log_msg(LOG_LEVEL_WARN, 0,
                 "SIGHUP: max_frame_bytes differs; restart to apply");
@@ -296,10 +302,11 @@ static void server_op_publish(void *server, uint64_t event_id,
         struct server_client *cl = t->subs[i].client;
         if (cl->dead || conn_is_closing(cl->conn))
             continue;
-        /* prefix | Response.id (field 1, varint) | body */
+        /* prefix | Response.id | body */
         uint8_t id_field[1 + FRAME_PREFIX_MAX_BYTES];
-        id_field[0] = 0x08;
-        size_t id_len = 1 + frame_put_prefix(id_field + 1, t->subs[i].request_id);
+        id_field[0] = SERVER_RESPONSE_ID_KEY;
+        size_t id_len =
+            1 + frame_put_prefix(id_field + 1, t->subs[i].request_id);
         uint8_t prefix[FRAME_PREFIX_MAX_BYTES];
         size_t prefix_len = frame_put_prefix(prefix, (uint64_t)(id_len + len));
         const uint8_t *parts[] = {prefix, id_field, body};
@@ -334,11 +341,24 @@ static const struct dispatch_ops server_dispatch_ops = {
 
 /* ---- connections ------------------------------------------------------ */
 
+static void server_stop(struct server *srv);
+
 static enum dispatch_verdict server_on_frame(void *owner, struct conn *c,
                                              const uint8_t *body, size_t len)
 {
     struct server_client *cl = owner;
-    return dispatch_handle(cl->srv->dispatch, cl, conn_session(c), body, len);
+    enum dispatch_verdict v =
+        dispatch_handle(cl->srv->dispatch, cl, conn_session(c), body, len);
+
+    if (v != DISPATCH_STOP)
+        return v;
+    /* Memory may now be ahead of the disk: serving on would answer from
+     * state a restart would not bring back. */
+    if (!cl->srv->failed)
+        log_msg(LOG_LEVEL_ERROR, 0, "the store failed: stopping");
+    cl->srv->failed = true;
+    server_stop(cl->srv);
+    return DISPATCH_CLOSE;
 }
 
 static void server_on_done(void *owner, struct conn *c)
@@ -443,7 +463,8 @@ static void server_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
     }
     cl->srv = srv;
     uint64_t id = ++srv->next_conn_id;
-    cl->conn = conn_new(srv->base, fd, id, &srv->limits, &server_conn_hooks, cl);
+    cl->conn =
+        conn_new(srv->base, fd, id, &srv->limits, &server_conn_hooks, cl);
     if (cl->conn == NULL) {
         log_msg(LOG_LEVEL_ERROR, 0, "refusing %s: out of memory", peer);
         free(cl);
@@ -557,9 +578,10 @@ static void server_stop(struct server *srv)
         if (!cl->dead)
             conn_close(cl->conn, DISPATCH_ERR_UNAVAILABLE,
                        "server shutting down");
+    const uint32_t stop_ms = CONN_FLUSH_TIMEOUT_MS + SERVER_STOP_SLACK_MS;
     struct timeval tv = {
-        .tv_sec = (CONN_FLUSH_TIMEOUT_MS + SERVER_STOP_SLACK_MS) / 1000,
-        .tv_usec = ((CONN_FLUSH_TIMEOUT_MS + SERVER_STOP_SLACK_MS) % 1000) * 1000,
+        .tv_sec = stop_ms / 1000,
+        .tv_usec = (stop_ms % 1000) * 1000,
     };
     event_add(srv->stop_timer, &tv);
     /* Every connection may already be done: let the reaper decide. */
@@ -584,8 +606,13 @@ static void server_signal_cb(evutil_socket_t sig, short what, void *arg)
         server_reload(srv);
         return;
     }
-    log_msg(LOG_LEVEL_INFO, 0, "caught %s", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    server_stop(srv);
+    log_msg(LOG_LEVEL_INFO, 0, "caught %s",
+            sig == SIGINT ? "SIGINT" : "SIGTERM");
+    /* A second signal means "now": whoever sent it has stopped waiting. */
+    if (srv->stopping)
+        event_base_loopbreak(srv->base);
+    else
+        server_stop(srv);
 }
 
 /* ---- setup and teardown ----------------------------------------------- */
@@ -635,10 +662,11 @@ static int server_setup(struct server *srv)
         .data_dir = cfg->data_dir,
     };
     int err = 0;
-    srv->dispatch = dispatch_new(&dcfg, &server_dispatch_ops, srv, &err);
+    char why[STORE_ERR_BYTES];
+    srv->dispatch = dispatch_new(&dcfg, &server_dispatch_ops, srv, &err, why,
+                                 sizeof(why));
     if (srv->dispatch == NULL) {
-        log_msg(LOG_LEVEL_ERROR, 0, "cannot start the dispatcher: %s",
-                strerror(-err));
+        log_msg(LOG_LEVEL_ERROR, 0, "refusing to start: %s", why);
         return err != 0 ? err : -ENOMEM;
     }
     for (size_t i = 0; i < cfg->n_listen; i++) {
@@ -684,6 +712,11 @@ int server_run(const struct cfg_daemon *cfg, const char *config_path)
     if (event_base_dispatch(srv.base) < 0) {
         log_msg(LOG_LEVEL_ERROR, 0, "event loop failed");
         rc = -EIO;
+        goto out;
+    }
+    if (srv.failed) {
+        rc = -EIO;
+        log_msg(LOG_LEVEL_ERROR, 0, "stopped after a storage failure");
         goto out;
     }
     log_msg(LOG_LEVEL_INFO, 0, "stopped");

@@ -17,13 +17,14 @@
  * The listening lines are written even when log_level is warn or error.
  *
  * Signals: SIGPIPE is ignored.  SIGINT and SIGTERM stop accepting, give
- * queued output CONN_FLUSH_TIMEOUT_MS to drain, and make server_run()
- * return 0.  SIGHUP reloads the config file all-or-nothing: a file that
- * fails to load or check is logged and the running config kept; timeouts,
- * the output cap, max_connections and the log level apply at once (to
- * connections already open too).  A changed listen address, port,
- * data_dir, max_frame_bytes or auth token is logged as needing a restart
- * and otherwise ignored: listeners and dispatch are built once.
+ * queued output CONN_FLUSH_TIMEOUT_MS to drain (a second signal cuts that
+ * short), and make server_run() return 0.  SIGHUP reloads the config file
+ * all-or-nothing: a file that fails to load or check is logged and the
+ * running config kept; timeouts, the output cap, max_connections and the
+ * log level apply at once (to connections already open too).  A changed
+ * listen address, port, data_dir, max_frame_bytes or auth token is logged
+ * as needing a restart and otherwise ignored: listeners and dispatch are
+ * built once.
  */
 #ifndef MINGLE_SERVER_H
 #define MINGLE_SERVER_H
@@ -33,9 +34,9 @@ struct cfg_daemon;
 /* Runs the daemon until SIGINT or SIGTERM.  `cfg` is checked with
  * cfg_daemon_check() first (a non-loopback address without an auth token
  * is refused) and borrowed for the duration of the call; `config_path`
- * (NULL: none) is the file SIGHUP reloads.  Returns 0 after a clean stop, or a negative errno when the
- * daemon could not start (bad config, address in use, ...), with the
- * reason logged. */
+ * (NULL: none) is the file SIGHUP reloads.  Returns 0 after a clean stop,
+ * or a negative errno when the daemon could not start (bad config, address
+ * in use, ...), with the reason logged. */
 int server_run(const struct cfg_daemon *cfg, const char *config_path);
 
 #endif

@@ -18,7 +18,7 @@
 
 /* quick_check reads every page; above this size it would delay the start
  * too long, and reading the schema is the check. */
-#define STORE_QUICK_CHECK_MAX_BYTES (256LL << 20)
+#define STORE_QUICK_CHECK_MAX_BYTES (32LL << 20)
 #define STORE_BUSY_TIMEOUT_MS 5000
 #define STORE_PATH_MAX_BYTES 4096
 
@@ -44,10 +44,12 @@ static const char *const st_migrations[STORE_SCHEMA_VERSION] = {
     " num INTEGER PRIMARY KEY,"
     " id TEXT NOT NULL,"
     " forgotten INTEGER NOT NULL DEFAULT 0);"
-    "CREATE UNIQUE INDEX people_live_id ON people(id) WHERE forgotten = 0;"
     /* idx is the roster index that seats refer to; seq orders rows across
      * events for replay.  A forgotten person's rows keep only idx, seq and
-     * person (id and profile NULL). */
+     * person (id and profile NULL).  Ids are unique per event and live
+     * person ids unique, enforced by the store's in-memory index rather
+     * than SQL indexes, whose random keys would make every commit rewrite
+     * many pages. */
     "CREATE TABLE attendees ("
     " event INTEGER NOT NULL REFERENCES events(id),"
     " idx INTEGER NOT NULL,"
@@ -62,8 +64,16 @@ static const char *const st_migrations[STORE_SCHEMA_VERSION] = {
     " seeks TEXT,"
     " removed INTEGER NOT NULL DEFAULT 0,"
     " PRIMARY KEY (event, idx)) WITHOUT ROWID;"
-    "CREATE UNIQUE INDEX attendees_id ON attendees(event, id);"
     "CREATE INDEX attendees_seq ON attendees(seq);"
+    /* Each event's vocabulary in the order its roster interned it: one
+     * spelling per folded form, the first one seen, which the roster
+     * shows; a replay interns them first so tag ids and display spellings
+     * come back even when the profiles that brought them changed. */
+    "CREATE TABLE vocab ("
+    " event INTEGER NOT NULL REFERENCES events(id),"
+    " pos INTEGER NOT NULL,"
+    " spelling TEXT NOT NULL,"
+    " PRIMARY KEY (event, pos)) WITHOUT ROWID;"
     "CREATE TABLE presence ("
     " event INTEGER NOT NULL,"
     " idx INTEGER NOT NULL,"
@@ -219,7 +229,7 @@ static int st_lock(struct store *s, const char *dir, const char *path)
 /* Proves the file is a sound database of a known version; reads only. */
 static int st_check(struct store *s, const char *path, int64_t *version)
 {
-    int64_t pages, page_size, n;
+    int64_t pages = 0, page_size = 0, n = 0;
     sqlite3_stmt *st = NULL;
     int ret;
 
@@ -355,6 +365,9 @@ static int st_open(const char *data_dir, bool readonly, struct store **out,
         goto out;
     }
     sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
+    /* The working set of a big event (attendee and people indexes) must
+     * not be read from the OS page cache at every upsert. */
+    sqlite3_exec(s->db, "PRAGMA cache_size = -65536", NULL, NULL, NULL);
     /* Closing checkpoints the log into the database: not before the file
      * proved sound. */
     sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
@@ -415,6 +428,8 @@ void store_close(struct store *s)
     sqlite3_close(s->db);
     if (s->lock_fd >= 0)
         close(s->lock_fd);
+    free(s->evc);
+    st_map_free(s->ids);
     free(s);
 }
 

@@ -20,19 +20,18 @@ static const char *const st_sql[ST_COUNT] = {
         " history_last_events, history_since, created)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     [ST_EVENT_CLOSE] = "UPDATE events SET closed = 1 WHERE id = ?1",
-    [ST_PERSON_FIND] =
-        "SELECT num FROM people WHERE id = ?1 AND forgotten = 0",
     [ST_PERSON_INSERT] = "INSERT INTO people (num, id) VALUES (?1, ?2)",
     [ST_PERSON_FORGET] =
         "UPDATE people SET id = 'forgotten-' || num, forgotten = 1"
         " WHERE num = ?1",
-    [ST_ATT_FIND] = "SELECT idx FROM attendees WHERE event = ?1 AND id = ?2",
+    [ST_ATT_OF_PERSON] = "SELECT event FROM attendees WHERE person = ?1",
     [ST_ATT_NEXT_IDX] =
         "SELECT coalesce(max(idx) + 1, 0) FROM attendees WHERE event = ?1",
     [ST_ATT_INSERT] =
         "INSERT INTO attendees (event, idx, seq, person, id, name, company,"
         " industry, interests, offers, seeks)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    /* An upsert of a known id, removed ones too, revives it. */
     [ST_ATT_UPDATE] =
         "UPDATE attendees SET person = ?4, name = ?6, company = ?7,"
         " industry = ?8, interests = ?9, offers = ?10, seeks = ?11,"
@@ -64,6 +63,8 @@ static const char *const st_sql[ST_COUNT] = {
     [ST_SEAT_INSERT] =
         "INSERT INTO seats (event, round, pos, idx, tbl)"
         " VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_VOCAB_INSERT] =
+        "INSERT INTO vocab (event, pos, spelling) VALUES (?1, ?2, ?3)",
     [ST_ENC_INSERT] =
         "INSERT INTO encounters (seq, a, b, event, round, at)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -71,14 +72,51 @@ static const char *const st_sql[ST_COUNT] = {
 
 int st_prepare_all(struct store *s)
 {
-    int i;
+    int i, ret;
 
     for (i = 0; i < ST_COUNT; i++) {
         if (sqlite3_prepare_v3(s->db, st_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
                                &s->st[i], NULL) != SQLITE_OK)
             return st_fail_db(s, st_sql[i]);
     }
-    return 0;
+    ret = st_load_ids(s, true);
+    return ret == 0 ? st_vocab_load(s) : ret;
+}
+
+static int st_load_query(struct store *s, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    int rc, ret = 0;
+
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return st_fail_db(s, sql);
+    while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (st_map_put(s->ids, (uint64_t)sqlite3_column_int64(st, 0),
+                       (const char *)sqlite3_column_text(st, 1),
+                       sqlite3_column_int64(st, 2)) < 0)
+            ret = st_fail(s, -ENOMEM, "out of memory");
+    }
+    if (ret == 0 && rc != SQLITE_DONE)
+        ret = st_fail_db(s, sql);
+    sqlite3_finalize(st);
+    return ret;
+}
+
+int st_load_ids(struct store *s, bool attendees)
+{
+    int ret;
+
+    if (s->ids != NULL)
+        return 0;
+    s->ids = st_map_new();
+    if (s->ids == NULL)
+        return st_fail(s, -ENOMEM, "out of memory");
+    ret = st_load_query(s, "SELECT 0, id, num FROM people"
+                        " WHERE forgotten = 0");
+    if (ret == 0 && attendees)
+        ret = st_load_query(s, "SELECT event, id, idx FROM attendees"
+                            " WHERE id IS NOT NULL");
+    return ret;
 }
 
 /* Steps a statement that returns no row (or whose row is not wanted). */
@@ -109,16 +147,10 @@ static int st_get(struct store *s, enum store_stmt k, int64_t *out)
 static int st_find_idx(struct store *s, uint64_t event, const char *id,
                        int64_t *idx)
 {
-    sqlite3_stmt *st = s->st[ST_ATT_FIND];
-    int ret;
-
-    sqlite3_bind_int64(st, 1, (int64_t)event);
-    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-    ret = st_get(s, ST_ATT_FIND, idx);
-    if (ret == 1)
+    if (!st_map_get(s->ids, event, id, idx))
         return st_fail(s, -EINVAL, "event %llu has no attendee %s",
                        (unsigned long long)event, id);
-    return ret;
+    return 0;
 }
 
 static int st_bind_tags(sqlite3_stmt *st, int col, const char *const *tags,
@@ -169,43 +201,81 @@ static int st_event_create(struct store *s, const struct meetup_change *ch)
 /* The person number for `id`, registered when new (as mu_person_get). */
 static int st_person(struct store *s, const char *id, int64_t *num)
 {
-    sqlite3_stmt *st = s->st[ST_PERSON_FIND];
+    sqlite3_stmt *st = s->st[ST_PERSON_INSERT];
     int ret;
 
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    ret = st_get(s, ST_PERSON_FIND, num);
-    if (ret != 1)
-        return ret;
-    st = s->st[ST_PERSON_INSERT];
+    if (st_map_get(s->ids, 0, id, num))
+        return 0;
     *num = s->next_person;
     sqlite3_bind_int64(st, 1, *num);
     sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
     ret = st_run(s, ST_PERSON_INSERT);
+    if (ret == 0 && st_map_put(s->ids, 0, id, *num) < 0)
+        ret = st_fail(s, -ENOMEM, "out of memory");
     if (ret == 0)
         s->next_person++;
     return ret;
 }
 
+struct st_evc *st_evc(struct store *s, uint64_t event)
+{
+    if (event >= s->evc_cap) {
+        size_t cap = s->evc_cap ? s->evc_cap : 64;
+        struct st_evc *n;
+
+        while (cap <= event)
+            cap *= 2;
+        n = realloc(s->evc, cap * sizeof(*n));
+        if (n == NULL)
+            return NULL;
+        memset(n + s->evc_cap, 0, (cap - s->evc_cap) * sizeof(*n));
+        s->evc = n;
+        s->evc_cap = cap;
+    }
+    return &s->evc[event];
+}
+
+/* The next roster index of an event, cached: the store is the only
+ * writer, and after a failed commit it writes nothing more. */
+static int st_next_idx(struct store *s, uint64_t event, uint32_t **slot)
+{
+    struct st_evc *c = st_evc(s, event);
+    int64_t next = 0;
+    int ret;
+
+    if (c == NULL)
+        return st_fail(s, -ENOMEM, "out of memory");
+    *slot = &c->next_idx;
+    if (**slot != 0)
+        return 0;
+    sqlite3_bind_int64(s->st[ST_ATT_NEXT_IDX], 1, (int64_t)event);
+    ret = st_get(s, ST_ATT_NEXT_IDX, &next);
+    if (ret != 0)
+        return ret < 0 ? ret : -EIO;
+    **slot = (uint32_t)next + 1;
+    return 0;
+}
+
 static int st_upsert_one(struct store *s, uint64_t event, int64_t seq,
                          const struct att_profile *p)
 {
+    enum store_stmt k = ST_ATT_UPDATE;
+    int64_t person, idx;
     sqlite3_stmt *st;
-    int64_t idx, person;
-    enum store_stmt k;
+    uint32_t *next;
     int ret;
 
-    sqlite3_bind_int64(s->st[ST_ATT_FIND], 1, (int64_t)event);
-    sqlite3_bind_text(s->st[ST_ATT_FIND], 2, p->id, -1, SQLITE_STATIC);
-    ret = st_get(s, ST_ATT_FIND, &idx);
-    k = ret == 0 ? ST_ATT_UPDATE : ST_ATT_INSERT;
-    if (ret == 1) {
-        sqlite3_bind_int64(s->st[ST_ATT_NEXT_IDX], 1, (int64_t)event);
-        ret = st_get(s, ST_ATT_NEXT_IDX, &idx);
-    }
+    ret = st_next_idx(s, event, &next);
     if (ret == 0)
         ret = st_person(s, p->id, &person);
-    if (ret != 0)
-        return ret < 0 ? ret : -EIO;
+    if (ret == 0)
+        ret = st_vocab_profile(s, event, p);
+    if (ret < 0)
+        return ret;
+    if (!st_map_get(s->ids, event, p->id, &idx)) {
+        k = ST_ATT_INSERT;
+        idx = (int64_t)*next - 1;
+    }
     st = s->st[k];
     sqlite3_bind_int64(st, 1, (int64_t)event);
     sqlite3_bind_int64(st, 2, idx);
@@ -219,12 +289,14 @@ static int st_upsert_one(struct store *s, uint64_t event, int64_t seq,
     sqlite3_bind_text(st, 8, p->industry, -1, SQLITE_STATIC);
     if (st_bind_tags(st, 9, p->interests, p->n_interests) < 0 ||
         st_bind_tags(st, 10, p->offers, p->n_offers) < 0 ||
-        st_bind_tags(st, 11, p->seeks, p->n_seeks) < 0) {
-        sqlite3_clear_bindings(st);
+        st_bind_tags(st, 11, p->seeks, p->n_seeks) < 0)
         return st_fail(s, -ENOMEM, "out of memory");
-    }
     ret = st_run(s, k);
-    sqlite3_clear_bindings(st);
+    if (ret == 0 && k == ST_ATT_INSERT) {
+        if (st_map_put(s->ids, event, p->id, idx) < 0)
+            return st_fail(s, -ENOMEM, "out of memory");
+        (*next)++;
+    }
     return ret;
 }
 
@@ -284,12 +356,13 @@ static int st_person_of(struct store *s, uint64_t event, int64_t **out,
 {
     sqlite3_stmt *st = s->st[ST_ATT_PERSONS];
     int64_t *map = NULL;
+    uint32_t *next;
     int rc, ret;
 
-    sqlite3_bind_int64(s->st[ST_ATT_NEXT_IDX], 1, (int64_t)event);
-    ret = st_get(s, ST_ATT_NEXT_IDX, count);
-    if (ret != 0)
-        return ret < 0 ? ret : -EIO;
+    ret = st_next_idx(s, event, &next);
+    if (ret < 0)
+        return ret;
+    *count = *next - 1;
     map = calloc((size_t)*count + 1, sizeof(*map));
     if (map == NULL)
         return st_fail(s, -ENOMEM, "out of memory");
@@ -334,7 +407,7 @@ static int st_round(struct store *s, const struct meetup_change *ch)
     const struct meetup_round_rec *r = &ch->round;
     sqlite3_stmt *st = s->st[ST_ROUND_INSERT];
     uint32_t *members = NULL, *start = NULL, i, j, t;
-    int64_t *person_of = NULL, count;
+    int64_t *person_of = NULL, count = 0;
     int ret;
 
     sqlite3_bind_int64(st, 1, (int64_t)ch->event_id);
@@ -399,15 +472,22 @@ static int st_forget(struct store *s, const struct meetup_change *ch)
     static const enum store_stmt steps[] = {
         ST_PRESENCE_FORGET, ST_PAIR_FORGET, ST_ATT_FORGET, ST_PERSON_FORGET,
     };
+    sqlite3_stmt *st = s->st[ST_ATT_OF_PERSON];
+    const char *id = ch->ids[0];
     int64_t num;
     size_t i;
-    int ret;
+    int rc, ret = 0;
 
-    sqlite3_bind_text(s->st[ST_PERSON_FIND], 1, ch->ids[0], -1,
-                      SQLITE_STATIC);
-    ret = st_get(s, ST_PERSON_FIND, &num);
-    if (ret == 1)
-        return st_fail(s, -EINVAL, "no person %s", ch->ids[0]);
+    if (!st_map_get(s->ids, 0, id, &num))
+        return st_fail(s, -EINVAL, "no person %s", id);
+    sqlite3_bind_int64(st, 1, num);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        st_map_del(s->ids, (uint64_t)sqlite3_column_int64(st, 0), id);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return st_fail_db(s, st_sql[ST_ATT_OF_PERSON]);
+    st_map_del(s->ids, 0, id);
+    ret = st_vocab_forget(s, num);
     for (i = 0; i < sizeof(steps) / sizeof(steps[0]) && ret == 0; i++) {
         sqlite3_bind_int64(s->st[steps[i]], 1, num);
         ret = st_run(s, steps[i]);

@@ -6,7 +6,9 @@
  *   1. every event is created (creation touches nothing else);
  *   2. attendee rows (in the order they were first written) and rounds
  *      are merged by their global sequence number, so person numbers,
- *      roster indices and encounter numbers come out as they were;
+ *      roster indices and encounter numbers come out as they were; an
+ *      event's first attendee first carries the stored vocabulary, so
+ *      tag ids and display spellings do too;
  *   3. pairs in insertion order, removals, forgets, current presence,
  *      and closing.
  *
@@ -37,7 +39,6 @@ struct ld_chunk {
 struct ld {
     struct store *s;
     struct meetup *hub;
-    sqlite3_stmt *live_id;  /* is a surrogate id taken by a live person? */
     struct ld_chunk *chunks;
     struct att_profile *profiles;
     char **ids;
@@ -47,6 +48,7 @@ struct ld {
     enum meetup_pair_kind pair_kind;
     struct meetup_pair *pairs;
     uint32_t *next_idx;     /* per event: the roster index expected next */
+    sqlite3_stmt *vocab;    /* an event's vocabulary in order */
     size_t n_events;
 };
 
@@ -192,37 +194,85 @@ static int ld_prepare(struct ld *l, const char *sql, sqlite3_stmt **st)
     return 0;
 }
 
-/* The stand-in id for forgotten person `num`: their token, with '~'
- * appended while a live person holds that id. */
+/* The stand-in id for a forgotten person, into buf: their token, with
+ * '~' appended while a live person holds that id. */
 static int ld_surrogate(struct ld *l, const unsigned char *utoken,
-                        char **out)
+                        char buf[ATT_ID_MAX_BYTES + 1])
 {
     const char *token = utoken != NULL ? (const char *)utoken : "";
-    char buf[ATT_ID_MAX_BYTES + 1];
     size_t len = strlen(token);
-    int rc;
+    int64_t taken;
 
-    if (len == 0 || len >= sizeof(buf))
+    if (len == 0 || len > ATT_ID_MAX_BYTES)
         return st_fail(l->s, -EBADMSG, "bad token %s", token);
     memcpy(buf, token, len + 1);
-    for (;;) {
-        sqlite3_bind_text(l->live_id, 1, buf, -1, SQLITE_STATIC);
-        rc = sqlite3_step(l->live_id);
-        sqlite3_reset(l->live_id);
-        if (rc == SQLITE_DONE)
-            break;
-        if (rc != SQLITE_ROW)
-            return st_fail_db(l->s, "load surrogate");
-        if (len + 1 >= sizeof(buf))
+    while (st_map_get(l->s->ids, 0, buf, &taken)) {
+        if (len == ATT_ID_MAX_BYTES)
             return st_fail(l->s, -EBADMSG, "no stand-in id for %s", token);
         buf[len++] = '~';
         buf[len] = '\0';
     }
-    *out = ld_alloc(l, len + 1);
-    if (*out == NULL)
-        return st_fail(l->s, -ENOMEM, "out of memory");
-    memcpy(*out, buf, len + 1);
     return 0;
+}
+
+static char *ld_strdup(struct ld *l, const char *text, bool *ok)
+{
+    size_t len = strlen(text);
+    char *p = ld_alloc(l, len + 1);
+
+    if (p == NULL)
+        *ok = false;
+    else
+        memcpy(p, text, len + 1);
+    return p;
+}
+
+/* Interns the event's stored vocabulary in its order before anything
+ * else: upserts of the event's first attendee (`id`) carrying the
+ * spellings as tags, which that attendee's real profile then replaces. */
+static int ld_vocab_seed(struct ld *l, uint64_t event, const char *id)
+{
+    const size_t per = 3 * ATT_TAGS_MAX;
+    struct att_profile *p = NULL;
+    const char **tags = NULL;
+    size_t k = 0;
+    bool ok = true;
+    int rc, ret = 0;
+
+    sqlite3_bind_int64(l->vocab, 1, (int64_t)event);
+    while (ret == 0 && (rc = sqlite3_step(l->vocab)) == SQLITE_ROW) {
+        if (p == NULL || k == per) {
+            ret = ld_batch(l, MEETUP_CH_UPSERT, event,
+                           MEETUP_PAIR_MET_BEFORE);
+            if (ret < 0)
+                break;
+            p = &l->profiles[l->n++];
+            memset(p, 0, sizeof(*p));
+            p->id = ld_strdup(l, id, &ok);
+            tags = ld_alloc(l, per * sizeof(*tags));
+            ok &= tags != NULL;
+            p->interests = tags;
+            p->offers = tags + ATT_TAGS_MAX;
+            p->seeks = tags + 2 * ATT_TAGS_MAX;
+            k = 0;
+        }
+        if (!ok) {
+            ret = st_fail(l->s, -ENOMEM, "out of memory");
+            break;
+        }
+        tags[k++] = ld_text(l, l->vocab, 0, &ok);
+        p->n_interests = k < ATT_TAGS_MAX ? k : ATT_TAGS_MAX;
+        p->n_offers = k <= ATT_TAGS_MAX ? 0
+                      : k < 2 * ATT_TAGS_MAX ? k - ATT_TAGS_MAX
+                                             : ATT_TAGS_MAX;
+        p->n_seeks = k <= 2 * ATT_TAGS_MAX ? 0 : k - 2 * ATT_TAGS_MAX;
+    }
+    sqlite3_reset(l->vocab);
+    if (ret == 0 && !ok)
+        ret = st_fail(l->s, -ENOMEM, "out of memory");
+    if (ret == 0 && rc != SQLITE_DONE)
+        ret = st_fail_db(l->s, "load vocabulary");
+    return ret;
 }
 
 static int ld_events(struct ld *l)
@@ -273,29 +323,31 @@ static int ld_attendee(struct ld *l, sqlite3_stmt *st)
 {
     uint64_t event = (uint64_t)sqlite3_column_int64(st, 1);
     int64_t idx = sqlite3_column_int64(st, 2);
+    char surrogate[ATT_ID_MAX_BYTES + 1];
     struct att_profile *p;
+    const char *id;
     bool ok = true;
-    int ret;
+    int ret = 0;
 
     if (event == 0 || event > l->n_events || idx != l->next_idx[event - 1])
         return st_fail(l->s, -EBADMSG, "attendee rows of event %llu are "
                        "out of order", (unsigned long long)event);
     l->next_idx[event - 1]++;
-    ret = ld_batch(l, MEETUP_CH_UPSERT, event, MEETUP_PAIR_MET_BEFORE);
+    if (sqlite3_column_type(st, 3) == SQLITE_NULL) {
+        ret = ld_surrogate(l, sqlite3_column_text(st, 5), surrogate);
+        id = surrogate;
+    } else {
+        id = (const char *)sqlite3_column_text(st, 3);
+    }
+    if (ret == 0 && idx == 0)
+        ret = ld_vocab_seed(l, event, id);
+    if (ret == 0)
+        ret = ld_batch(l, MEETUP_CH_UPSERT, event, MEETUP_PAIR_MET_BEFORE);
     if (ret < 0)
         return ret;
     p = &l->profiles[l->n];
     memset(p, 0, sizeof(*p));
-    if (sqlite3_column_type(st, 3) == SQLITE_NULL) {
-        char *id;
-
-        ret = ld_surrogate(l, sqlite3_column_text(st, 5), &id);
-        if (ret < 0)
-            return ret;
-        p->id = id;
-    } else {
-        p->id = ld_text(l, st, 3, &ok);
-    }
+    p->id = ld_strdup(l, id, &ok);
     p->name = ld_text(l, st, 6, &ok);
     p->company = ld_text(l, st, 7, &ok);
     p->industry = ld_text(l, st, 8, &ok);
@@ -469,16 +521,16 @@ static int ld_forgets(struct ld *l)
                      " ORDER BY num", &st);
     while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct meetup_change ch = {0};
-        char *id;
+        char surrogate[ATT_ID_MAX_BYTES + 1];
+        char *id = surrogate;
 
-        ret = ld_surrogate(l, sqlite3_column_text(st, 0), &id);
+        ret = ld_surrogate(l, sqlite3_column_text(st, 0), surrogate);
         if (ret < 0)
             break;
         ch.kind = MEETUP_CH_FORGET;
         ch.ids = &id;
         ch.n_ids = 1;
         ret = ld_apply(l, &ch);
-        ld_reset(l);
     }
     if (ret == 0 && rc != SQLITE_DONE)
         ret = st_fail_db(l->s, "load forgotten");
@@ -516,8 +568,10 @@ static int ld_run(struct ld *l)
     l->next_idx = calloc(l->n_events + 1, sizeof(*l->next_idx));
     if (l->next_idx == NULL)
         return st_fail(l->s, -ENOMEM, "out of memory");
-    ret = ld_prepare(l, "SELECT 1 FROM people WHERE id = ?1"
-                     " AND forgotten = 0", &l->live_id);
+    ret = st_load_ids(l->s, false);
+    if (ret == 0)
+        ret = ld_prepare(l, "SELECT spelling FROM vocab WHERE event = ?1"
+                         " ORDER BY pos", &l->vocab);
     if (ret == 0)
         ret = ld_attendees_rounds(l);
     if (ret == 0)
@@ -571,7 +625,7 @@ int store_load(struct store *s, struct meetup *hub)
     sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
 out:
     ld_reset(&l);
-    sqlite3_finalize(l.live_id);
+    sqlite3_finalize(l.vocab);
     free(l.next_idx);
     free(l.profiles);
     free(l.ids);

@@ -366,13 +366,15 @@ class CommandLine(unittest.TestCase):
 
     def test_usage_errors(self):
         ev = str(MEETUP.path)
-        for args in (["--bogus"], ["-x"], [], ["--batch"],
+        for args in (["--bogus"], ["-x"], ["--batch"],
                      ["--batch", ev, "--format", "xml"],
                      ["--batch", ev, "--seed", "-1"],
                      ["--batch", ev, "--seed", "12abc"],
                      ["--batch", ev, "--time-limit", "0"],
                      ["--batch", ev, "--max-attendees", "0"],
-                     ["--batch", ev, "extra"]):
+                     ["--batch", ev, "extra"],
+                     ["--batch", ev, "--port", "0"],
+                     ["--batch", ev, "--print-config"]):
             with self.subTest(args=args):
                 r = run(*args)
                 self.assertEqual(r.returncode, 2)

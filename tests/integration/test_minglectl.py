@@ -30,6 +30,8 @@ INTERESTS = ["Fußball", "Jazz", "Segeln", "Golf", "Kochen", "Wein",
 SKILLS = ["Webdesign", "Steuerberatung", "Social-Media", "Recht",
           "Vertrieb", "Logistik"]
 TIMEOUT_S = 60
+# UBSan may only print and carry on: its reports fail the test too.
+SANITIZER = re.compile(r"runtime error:|Sanitizer")
 
 
 def fail(msg):
@@ -107,6 +109,9 @@ class Ctl:
     def run(self, *args, expect=0):
         p = subprocess.run(self.argv + list(args), capture_output=True,
                            text=True, timeout=TIMEOUT_S)
+        if SANITIZER.search(p.stderr):
+            fail("minglectl %s: sanitizer report\n%s"
+                 % (" ".join(args), p.stderr))
         if expect is not None and p.returncode != expect:
             fail("minglectl %s: exit %d, expected %d\nstdout: %s\nstderr: %s"
                  % (" ".join(args), p.returncode, expect, p.stdout,
@@ -239,7 +244,9 @@ def main():
             closed.run("stats", expect=3)
 
             watcher.send_signal(signal.SIGINT)
-            wout, _ = watcher.communicate(timeout=TIMEOUT_S)
+            wout, werr = watcher.communicate(timeout=TIMEOUT_S)
+            if SANITIZER.search(werr):
+                fail("minglectl watch: sanitizer report\n" + werr)
             for r in (1, 2, 3):
                 if ("Round %d" % r) not in wout:
                     fail("watch missed round %d:\n%s" % (r, wout))
@@ -251,6 +258,9 @@ def main():
             rc = daemon.stop()
         if rc != 0:
             fail("mingled exited %d on SIGTERM" % rc)
+        daemon.drain.join(TIMEOUT_S)
+        if SANITIZER.search("".join(daemon.log)):
+            fail("mingled sanitizer report:\n" + "".join(daemon.log))
     print("ok: full meetup, 3 rounds, no repeats, balanced tables")
     return 0
 

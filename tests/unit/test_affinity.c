@@ -129,6 +129,34 @@ static void test_business_both_ways(void **state)
     roster_free(r);
 }
 
+/* A table's score is the sum over its pairs, whatever the seat order. */
+static void test_table_score(void **state)
+{
+    struct roster *r = roster_new();
+    struct aff_weights w;
+    struct aff_model *m;
+    uint32_t abc[3], cba[3];
+
+    (void)state;
+    abc[0] = add(r, &(struct att_profile){.id = "a",
+                     .offers = TAGS("Webdesign"), .n_offers = 1});
+    abc[1] = add(r, &(struct att_profile){.id = "b",
+                     .seeks = TAGS("webdesign"), .n_seeks = 1});
+    abc[2] = add(r, &(struct att_profile){.id = "c",
+                     .seeks = TAGS("Webdesign"), .n_seeks = 1});
+    cba[0] = abc[2];
+    cba[1] = abc[1];
+    cba[2] = abc[0];
+    aff_weights_default(&w);
+    m = aff_model_new(r, &w);
+    assert_near(aff_table_score(m, abc, 3), 2 * AFF_DEFAULT_BUSINESS);
+    assert_near(aff_table_score(m, cba, 3), 2 * AFF_DEFAULT_BUSINESS);
+    assert_near(aff_table_score(m, abc + 1, 2), 0.0);
+    assert_near(aff_table_score(m, abc, 1), 0.0);
+    aff_model_free(m);
+    roster_free(r);
+}
+
 static void test_same_company(void **state)
 {
     struct roster *r = roster_new();
@@ -378,6 +406,7 @@ int main(void)
         cmocka_unit_test(test_rarer_weighs_more),
         cmocka_unit_test(test_rarity_live_only),
         cmocka_unit_test(test_business_both_ways),
+        cmocka_unit_test(test_table_score),
         cmocka_unit_test(test_same_company),
         cmocka_unit_test(test_many_tags),
         cmocka_unit_test(test_reasons),

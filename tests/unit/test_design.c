@@ -106,10 +106,16 @@ static void test_goal_instances(void **state)
 static void test_more_instances(void **state)
 {
     static const struct instance more[] = {
-        {27, 3, 13}, {24, 4, 7}, {64, 4, 21}, {36, 6, 3},
-        {40, 5, 5}, {48, 4, 8}, {60, 6, 4},
-        /* Unequal tables: 13 of 7 or 8 seats, or 8 of 3 or 4. */
-        {100, 8, 5}, {30, 4, 8}, {31, 4, 9},
+        /* Geometry: AG(3,3) lines (Kirkman's 27), AG(3,4) lines. */
+        {27, 3, 13}, {64, 4, 21},
+        /* Transversal designs: 8 and 13 tables, a prime power each. */
+        {40, 5, 8}, {100, 8, 13},
+        /* 1-rotational search. */
+        {24, 4, 7}, {36, 6, 3}, {40, 5, 5}, {48, 4, 9}, {60, 6, 5},
+        {21, 3, 9}, {500, 5, 10},
+        /* Unequal tables: sizes 7 and 8 (transversal), 3 and 4
+         * (geometry), 3 and 4 (search). */
+        {100, 8, 5}, {30, 4, 8}, {31, 4, 9}, {38, 4, 8},
     };
 
     (void)state;
@@ -170,6 +176,25 @@ static void test_impossible(void **state)
     }
 }
 
+/* Lines and transversal designs need no search steps (unless surplus
+ * points must go); the search gets none. */
+static void test_zero_budget(void **state)
+{
+    uint32_t *table_of = NULL;
+
+    (void)state;
+    assert_int_equal(design_build(25, 5, 6, 1, 0, &table_of), 0);
+    assert_true(schedule_ok(25, 5, 6, table_of));
+    free(table_of);
+    table_of = NULL;
+    assert_int_equal(design_build(104, 8, 10, 1, 0, &table_of), 0);
+    assert_true(schedule_ok(104, 8, 10, table_of));
+    free(table_of);
+    table_of = NULL;
+    assert_int_equal(design_build(30, 5, 6, 1, 0, &table_of), -ENOENT);
+    assert_null(table_of);
+}
+
 static void test_bad_args(void **state)
 {
     uint32_t *table_of = NULL;
@@ -192,6 +217,7 @@ int main(void)
         cmocka_unit_test(test_trivial),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_impossible),
+        cmocka_unit_test(test_zero_budget),
         cmocka_unit_test(test_bad_args),
     };
 

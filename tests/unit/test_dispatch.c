@@ -105,10 +105,11 @@ static struct dispatch *make(const char *token)
     struct dispatch_config cfg = { .max_frame_bytes = 4096,
                                    .auth_token = token };
     struct dispatch *d;
+    char why[256];
     int err = 1;
 
     seen_reset();
-    d = dispatch_new(&cfg, &fake_ops, NULL, &err);
+    d = dispatch_new(&cfg, &fake_ops, NULL, &err, why, sizeof(why));
     assert_non_null(d);
     assert_int_equal(err, 0);
     return d;

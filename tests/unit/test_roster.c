@@ -125,6 +125,35 @@ static void test_company_folds(void **state)
     roster_free(r);
 }
 
+/* The rules roster_upsert() applies, callable on their own so that
+ * loaders can check a profile before anything is interned. */
+static void test_text_and_tag_rules(void **state)
+{
+    const char *ok[] = {" Jazz ", "Fu\xc3\x9f" "ball"};
+    const char *blank[] = {"Jazz", "\xc2\xa0"};
+    const char *ctrl[] = {"Ja\tzz"};
+    const char *many[ATT_TAGS_MAX + 1];
+    size_t i;
+
+    (void)state;
+    assert_true(roster_text_ok("Anna Becker", 11));
+    assert_true(roster_text_ok("J\xc3\xbcrgen", 7));
+    assert_true(roster_text_ok(NULL, 0));
+    assert_false(roster_text_ok("An\0na", 5));          /* NUL inside */
+    assert_false(roster_text_ok("An\x7fna", 5));
+    assert_false(roster_text_ok("An\xc2\x85na", 6));    /* C1 NEL */
+    assert_false(roster_text_ok("An\xc3", 3));          /* cut UTF-8 */
+    for (i = 0; i <= ATT_TAGS_MAX; i++)
+        many[i] = "Jazz";
+    assert_int_equal(roster_check_tags(ok, 2), 0);
+    assert_int_equal(roster_check_tags(NULL, 0), 0);
+    assert_int_equal(roster_check_tags(NULL, 1), -EINVAL);
+    assert_int_equal(roster_check_tags(blank, 2), -EINVAL);
+    assert_int_equal(roster_check_tags(ctrl, 1), -EINVAL);
+    assert_int_equal(roster_check_tags(many, ATT_TAGS_MAX), 0);
+    assert_int_equal(roster_check_tags(many, ATT_TAGS_MAX + 1), -EINVAL);
+}
+
 static void test_rejects(void **state)
 {
     const char *blank[] = {"Jazz", "  "};
@@ -280,6 +309,7 @@ int main(void)
         cmocka_unit_test(test_upsert_and_get),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_company_folds),
+        cmocka_unit_test(test_text_and_tag_rules),
         cmocka_unit_test(test_rejects),
         cmocka_unit_test(test_replace_and_remove_df),
         cmocka_unit_test(test_many),

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -322,6 +323,40 @@ static void assert_attendees_eq(struct meetup *a, struct meetup *b,
     meetup_attendee_list_free(y);
 }
 
+/* Explanations of pairs among the first live attendees: tag display
+ * spellings and their order come from the event's vocabulary. */
+static void assert_explain_eq(struct meetup *a, struct meetup *b,
+                              uint64_t ev)
+{
+    struct meetup_attendee_list *l;
+    size_t i, j, n;
+
+    assert_int_equal(meetup_attendees_get(a, ev, &l), 0);
+    n = l->n_profiles < 8 ? l->n_profiles : 8;
+    for (i = 0; i < n; i++) {
+        for (j = i + 1; j < n; j++) {
+            struct meetup_explain *x, *y;
+
+            assert_int_equal(meetup_explain_get(a, ev, l->profiles[i].id,
+                                                l->profiles[j].id, &x), 0);
+            assert_int_equal(meetup_explain_get(b, ev, l->profiles[i].id,
+                                                l->profiles[j].id, &y), 0);
+            assert_string_equal(x->why, y->why);
+            assert_true(x->parts.total == y->parts.total);
+            assert_tags_eq(x->shared_interests, x->n_shared_interests,
+                           y->shared_interests, y->n_shared_interests);
+            assert_tags_eq(x->a_offers_b_seeks, x->n_a_offers_b_seeks,
+                           y->a_offers_b_seeks, y->n_a_offers_b_seeks);
+            assert_int_equal(x->met_before, y->met_before);
+            assert_int_equal(x->avoid, y->avoid);
+            assert_int_equal(x->times_met, y->times_met);
+            meetup_explain_free(x);
+            meetup_explain_free(y);
+        }
+    }
+    meetup_attendee_list_free(l);
+}
+
 static void assert_history_eq(struct meetup *a, struct meetup *b)
 {
     struct meetup_encounter x[64], y[64];
@@ -362,6 +397,7 @@ static void assert_hubs_eq(struct meetup *a, struct meetup *b)
         assert_info_eq(&x, &y);
         assert_schedule_eq(a, b, x.event_id);
         assert_attendees_eq(a, b, x.event_id);
+        assert_explain_eq(a, b, x.event_id);
         assert_int_equal(meetup_stats_get(a, x.event_id, &sx), 0);
         assert_int_equal(meetup_stats_get(b, x.event_id, &sy), 0);
         assert_int_equal(sx.encounters, sy.encounters);
@@ -419,13 +455,57 @@ static void build_scenario(struct fx *f)
     next_round(f, e2, 1700100100);     /* encounters interleave */
     next_round(f, e1, 1700000300);
     forget(f, "p21");
-    add_people(f, e1, 22, 1);
+    forget(f, "p22");                  /* the first to spell Fußball in e2 */
+    add_people(f, e1, 22, 1);          /* a new person with an old id */
     add_people(f, e2, 24, 1);
     add_people(f, e2, 30, 3);
     assert_int_equal(ids_op(f, e2, MEETUP_OP_CHECK_IN, 30, 3), 0);
     assert_int_equal(ids_op(f, e2, MEETUP_OP_CHECK_IN, 24, 1), 0);
     next_round(f, e2, 1700100200);
     op_simple(f, MEETUP_OP_EVENT_CLOSE, e1);
+}
+
+/* Profile changes that drop the first spelling of a tag, and a forgotten
+ * company: display spellings and tag order survive a restart. */
+static void test_restart_vocabulary(void **state)
+{
+    static const char *const first[] = { "Fußball", "Jazz", "Segeln" };
+    static const char *const second[] = { "FUSSBALL", "Golf", "jazz" };
+    static const char *const third[] = { "golf", "SEGELN", "fussball" };
+    static const char *const later[] = { "Golf" };
+    struct fx *f = *state;
+    struct att_profile p[4] = {
+        { .id = "a", .company = "  Acme  ", .interests = first,
+          .n_interests = 3 },
+        { .id = "b", .company = "ACME", .interests = second,
+          .n_interests = 3 },
+        { .id = "c", .company = "Geheim GmbH", .interests = third,
+          .n_interests = 3 },
+        { .id = "d", .company = " ", .interests = third, .n_interests = 2 },
+    };
+    struct meetup_request req = { .op = MEETUP_OP_UPSERT, .n_profiles = 4,
+                                  .profiles = p };
+    uint64_t ev = create_event(f, "Vokabeln", 1700000000, MEETUP_SCOPE_ALL);
+
+    req.event_id = ev;
+    assert_int_equal(run(f, &req), 0);
+    p[0].interests = later;
+    p[0].n_interests = 1;
+    p[0].company = "acme";
+    req.n_profiles = 1;
+    assert_int_equal(run(f, &req), 0);
+    {
+        static const char *const here[] = { "a", "b", "c", "d" };
+        struct meetup_request ci = { .op = MEETUP_OP_CHECK_IN,
+                                     .event_id = ev, .ids = here,
+                                     .n_ids = 4 };
+
+        assert_int_equal(run(f, &ci), 0);
+    }
+    next_round(f, ev, 1700000100);
+    forget(f, "c");
+    restart(f);
+    restart(f);
 }
 
 static void test_restart_equal(void **state)
@@ -573,13 +653,32 @@ static void test_forget_anonymizes(void **state)
     assert_int_equal(raw_int(db, "SELECT count(*) FROM people WHERE "
                              "forgotten = 1 AND id LIKE 'forgotten-%'",
                              NULL), 1);
+    {
+        /* Someone whose real id is the token: the replay must not mistake
+         * them for the forgotten person. */
+        sqlite3_stmt *st;
+        static char token[32];
+        struct att_profile twin = { .id = token, .name = "Zwilling" };
+        struct meetup_request up = { .op = MEETUP_OP_UPSERT, .event_id = ev,
+                                     .profiles = &twin, .n_profiles = 1 };
+
+        assert_int_equal(sqlite3_prepare_v2(db, "SELECT id FROM people "
+                                            "WHERE forgotten = 1", -1, &st,
+                                            NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        snprintf(token, sizeof(token), "%s", sqlite3_column_text(st, 0));
+        sqlite3_finalize(st);
+        assert_int_equal(run(f, &up), 0);
+    }
     sqlite3_close(db);
+    restart(f);
     /* Nothing of the person stays in the bytes once the log is folded in. */
     store_close(f->s);
     f->s = NULL;
     path_in(f, "mingle.db", p);
     assert_false(file_has(p, "zz-secret-id"));
     assert_false(file_has(p, "Zacharias Geheim"));
+    assert_false(file_has(p, "Geheim GmbH"));
     assert_int_equal(store_open(f->dir, &f->s, err, sizeof(err)), 0);
     restart(f);
     n = meetup_history(f->hub, 0, enc, 256, &more);
@@ -654,6 +753,32 @@ static void test_schema_version(void **state)
     path_in(f, "mingle.db", p);
     db = raw_open(f);
     assert_int_equal(raw_int(db, "PRAGMA user_version", NULL), 99);
+    sqlite3_close(db);
+}
+
+/* Someone else's SQLite database in the data dir is not ours to migrate. */
+static void test_foreign_database(void **state)
+{
+    struct fx *f = *state;
+    char err[STORE_ERR_BYTES];
+    struct store *s;
+    sqlite3 *db;
+
+    /* A hub to load into must be empty. */
+    assert_int_equal(store_load(f->s, f->hub), 0);
+    create_event(f, "Abend", 1700000000, MEETUP_SCOPE_ALL);
+    assert_int_equal(store_load(f->s, f->hub), -EINVAL);
+    store_close(f->s);
+    f->s = NULL;
+    db = raw_open(f);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 0;"
+                                  "CREATE TABLE invoices (id INTEGER)", NULL,
+                                  NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(store_open(f->dir, &s, err, sizeof(err)), -EBADMSG);
+    assert_non_null(strstr(err, "no mingle schema"));
+    db = raw_open(f);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM invoices", NULL), 0);
     sqlite3_close(db);
 }
 
@@ -896,20 +1021,138 @@ static void test_history_pairs(void **state)
     assert_int_not_equal(access(missing, F_OK), 0);
 }
 
+/* The child side of the kill test: continues the stored state, upserting
+ * "k<n>" one per transaction and reporting each acknowledged n. */
+static void kill_child(const char *dir, int fd)
+{
+    char err[STORE_ERR_BYTES], id[32];
+    struct store *s;
+    struct meetup *hub = meetup_new();
+    struct meetup_event_info info;
+    uint32_t k;
+
+    if (hub == NULL || store_open(dir, &s, err, sizeof(err)) < 0 ||
+        store_load(s, hub) < 0)
+        _exit(2);
+    if (meetup_event_count(hub) == 0) {
+        struct meetup_request req = { .op = MEETUP_OP_EVENT_CREATE };
+        struct meetup_change *ch;
+        const struct meetup_change *one[1];
+
+        req.event.name = "Kill";
+        req.event.table_size = 4;
+        req.event.rounds_planned = 2;
+        if (meetup_prepare(hub, &req, &ch) < 0 || meetup_apply(hub, ch) < 0)
+            _exit(3);
+        one[0] = ch;
+        if (store_commit(s, one, 1) < 0)
+            _exit(3);
+        meetup_change_free(ch);
+    }
+    meetup_event_info_at(hub, 0, &info);
+    for (k = info.attendees;; k++) {
+        struct att_profile p = { .id = id, .name = "Kill" };
+        struct meetup_request req = { .op = MEETUP_OP_UPSERT,
+                                      .event_id = 1, .profiles = &p,
+                                      .n_profiles = 1 };
+        struct meetup_change *ch;
+        const struct meetup_change *one[1];
+
+        snprintf(id, sizeof(id), "k%u", k);
+        if (meetup_prepare(hub, &req, &ch) < 0 ||
+            meetup_apply(hub, ch) < 0)
+            _exit(4);
+        one[0] = ch;
+        if (store_commit(s, one, 1) < 0)
+            _exit(5);
+        meetup_change_free(ch);
+        if (write(fd, &k, sizeof(k)) != sizeof(k))
+            _exit(6);
+    }
+}
+
+/* SIGKILL at random moments never loses an acknowledged upsert and never
+ * keeps more than the one in flight. */
+static void test_kill_cycles(void **state)
+{
+    struct fx *f = *state;
+    char err[STORE_ERR_BYTES];
+    uint32_t acked = 0, any = 0;
+    int cycle;
+
+    store_close(f->s);
+    f->s = NULL;
+    srand(12345);
+    for (cycle = 0; cycle < 25; cycle++) {
+        struct meetup_attendee_list *l;
+        int fds[2], wait_acks = 1 + rand() % 60, got = 0, status;
+        uint32_t k;
+        pid_t child;
+        ssize_t r;
+
+        assert_int_equal(pipe(fds), 0);
+        child = fork();
+        assert_true(child >= 0);
+        if (child == 0) {
+            close(fds[0]);
+            kill_child(f->dir, fds[1]);
+        }
+        close(fds[1]);
+        while (got < wait_acks &&
+               (r = read(fds[0], &k, sizeof(k))) == sizeof(k)) {
+            acked = k + 1;
+            any = 1;
+            got++;
+        }
+        usleep((useconds_t)(rand() % 3000));
+        kill(child, SIGKILL);
+        while (read(fds[0], &k, sizeof(k)) == sizeof(k))
+            acked = k + 1;
+        close(fds[0]);
+        assert_int_equal(waitpid(child, &status, 0), child);
+        assert_true(WIFSIGNALED(status));
+
+        assert_int_equal(store_open(f->dir, &f->s, err, sizeof(err)), 0);
+        meetup_free(f->hub);
+        f->hub = meetup_new();
+        assert_int_equal(store_load(f->s, f->hub), 0);
+        assert_int_equal(meetup_attendees_get(f->hub, 1, &l), 0);
+        assert_true(l->n_profiles >= acked);
+        assert_true(l->n_profiles <= acked + 1);
+        for (k = 0; k < l->n_profiles; k++) {
+            char want[32];
+
+            snprintf(want, sizeof(want), "k%u", k);
+            assert_string_equal(l->profiles[k].id, want);
+        }
+        acked = (uint32_t)l->n_profiles;
+        meetup_attendee_list_free(l);
+        store_close(f->s);
+        f->s = NULL;
+    }
+    assert_true(any);
+    assert_true(acked > 25);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_version, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_foreign_database, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_equal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restart_vocabulary, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_restart_mid_event, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_forget_anonymizes, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_pairs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kill_cycles, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -172,6 +172,30 @@ static void test_growth(void **state)
     vocab_free(v);
 }
 
+static void assert_trims_to(const char *text, const char *expected)
+{
+    size_t start = 0, end = strlen(text);
+
+    vocab_trim(text, &start, &end);
+    assert_int_equal(end - start, strlen(expected));
+    assert_memory_equal(text + start, expected, end - start);
+}
+
+static void test_trim(void **state)
+{
+    size_t start = 2, end = 2;
+
+    (void)state;
+    assert_trims_to("  Jazz\t\n", "Jazz");
+    assert_trims_to("\xc2\xa0Segeln\xe2\x80\x83", "Segeln"); /* NBSP, EM SP */
+    assert_trims_to("Web design", "Web design");
+    assert_trims_to(" \xc2\xa0 ", "");
+    assert_trims_to("", "");
+    vocab_trim("ab  ", &start, &end);
+    assert_int_equal(start, 2);
+    assert_int_equal(end, 2);
+}
+
 static void test_free_null(void **state)
 {
     (void)state;
@@ -189,6 +213,7 @@ int main(void)
         cmocka_unit_test(test_intern_errors),
         cmocka_unit_test(test_find),
         cmocka_unit_test(test_growth),
+        cmocka_unit_test(test_trim),
         cmocka_unit_test(test_free_null),
     };
 
