@@ -19,6 +19,7 @@
 #include "pairset.h"
 #include "roster.h"
 #include "sched.h"
+#include "store.h"
 
 #define BATCH_WHY_MAX_BYTES 512        /* one line of reasons per table */
 #define BATCH_PROGRESS_AFTER_MS 1000   /* quick runs show no progress */
@@ -124,6 +125,42 @@ static int batch_load_roster(struct batch_job *b)
         return rc;
     b->aff = aff_model_new(b->roster, &ev->weights);
     return b->aff ? 0 : -ENOMEM;
+}
+
+static int batch_history_pair(const char *a, const char *b, void *ctx)
+{
+    struct batch_job *job = ctx;
+    uint32_t ia, ib;
+
+    if (roster_find(job->roster, a, &ia) < 0 ||
+        roster_find(job->roster, b, &ib) < 0)
+        return 0;
+    return pairset_add(job->met, ia, ib);
+}
+
+/* --history: everyone who met at the daemon's earlier events has met, as
+ * if listed under met_before.  The store is opened read-only and without
+ * the lock, so a running daemon may keep it. */
+static int batch_load_history(struct batch_job *b)
+{
+    const struct meetup_scope all = {.kind = MEETUP_SCOPE_ALL};
+    char why[STORE_ERR_BYTES];
+    struct store *st = NULL;
+    int rc = store_open_readonly(b->opts->history_dir, &st, why, sizeof why);
+
+    if (rc < 0) {
+        fprintf(b->err, "mingled: --history %s: %s\n", b->opts->history_dir,
+                why);
+        return rc == -ENOMEM ? rc : -EINVAL;
+    }
+    rc = store_history_pairs(st, &all, batch_history_pair, b);
+    if (rc < 0 && rc != -ENOMEM) {
+        fprintf(b->err, "mingled: --history %s: %s\n", b->opts->history_dir,
+                store_error(st));
+        rc = -EINVAL;
+    }
+    store_close(st);
+    return rc;
 }
 
 static int batch_solve(struct batch_job *b)
@@ -289,6 +326,8 @@ int batch_run(const struct batch_opts *o, FILE *out, FILE *err)
         goto out;
     }
     rc = batch_load_roster(&b);
+    if (rc == 0 && o->history_dir)
+        rc = batch_load_history(&b);
     if (rc == 0)
         rc = batch_solve(&b);
     if (rc == -EINVAL) {

@@ -28,6 +28,8 @@ struct batch_opts {
     uint32_t time_limit_ms;  /* 0: the scheduler's default */
     uint32_t max_attendees;  /* 0: the loader's default */
     bool progress;           /* show a progress line on `err` */
+    const char *history_dir; /* a daemon's data dir, read-only: pairs who
+                                met at its events count as met_before */
 };
 
 /* Runs batch mode: writes the schedule to `out`, diagnostics (one line

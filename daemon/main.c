@@ -39,6 +39,7 @@ enum opt_id {
     OPT_PORT,
     OPT_DATA_DIR,
     OPT_PRINT_CONFIG,
+    OPT_HISTORY,
 };
 
 static const struct option long_opts[] = {
@@ -47,6 +48,7 @@ static const struct option long_opts[] = {
     {"seed", required_argument, NULL, OPT_SEED},
     {"time-limit", required_argument, NULL, OPT_TIME_LIMIT},
     {"max-attendees", required_argument, NULL, OPT_MAX_ATTENDEES},
+    {"history", required_argument, NULL, OPT_HISTORY},
     {"config", required_argument, NULL, OPT_CONFIG},
     {"listen", required_argument, NULL, OPT_LISTEN},
     {"port", required_argument, NULL, OPT_PORT},
@@ -79,6 +81,7 @@ static void usage(FILE *f)
 {
     fputs("usage: mingled --batch FILE [--format text|json|csv] [--seed N]\n"
           "               [--time-limit SECONDS] [--max-attendees N]\n"
+          "               [--history DATA_DIR]\n"
           "       mingled [--config FILE] [--listen ADDR]... [--port N]\n"
           "               [--data-dir DIR] [--print-config]\n"
           "       mingled --help | --version\n", f);
@@ -99,6 +102,8 @@ static void help(void)
           "                          file's)\n"
           "  -t, --time-limit SECS   stop searching after SECS seconds\n"
           "      --max-attendees N   refuse event files with more attendees\n"
+          "      --history DATA_DIR  count pairs who met at the events of a\n"
+          "                          daemon's data dir as met (read-only)\n"
           "\n"
           "Without --batch, mingled runs as a daemon that minglectl drives\n"
           "over TCP (default 127.0.0.1:7411):\n"
@@ -217,6 +222,9 @@ static int parse_args(int argc, char **argv, struct main_opts *o)
                 return usage_error("bad attendee limit \"%s\": want a "
                                    "number >= 1", optarg);
             o->batch.max_attendees = (uint32_t)v;
+            break;
+        case OPT_HISTORY:
+            o->batch.history_dir = optarg;
             break;
         case OPT_CONFIG:
             o->daemon.config_path = optarg;
@@ -350,6 +358,8 @@ int main(int argc, char **argv)
     if (!o.batch.path && o.batch_only_given)
         return usage_error("--format, --seed, --time-limit and "
                            "--max-attendees need --batch");
+    if (!o.batch.path && o.batch.history_dir)
+        return usage_error("--history goes with --batch");
     if (!o.batch.path)
         return run_daemon(&o.daemon);
     if (o.daemon.config_path || o.daemon.n_listen > 0 || o.daemon.has_port ||

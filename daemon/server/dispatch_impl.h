@@ -1,10 +1,9 @@
-/* dispatch_impl.h -- what dispatch.c and dispatch_reply.c share; not a
- * public API.
+/* dispatch_impl.h -- what the dispatch_*.c files share; not a public API.
  *
- * dispatch.c decodes, authenticates, checks and routes requests and runs
- * the mutations; dispatch_reply.c builds the query responses from the
- * engine's views.  Response messages live in the per-request `out` arena
- * and borrow the hub's strings.
+ * dispatch.c decodes, authenticates, checks and routes requests;
+ * dispatch_mutate.c runs the mutations; dispatch_reply.c builds the query
+ * responses from the engine's views.  Response messages live in the
+ * per-request `out` arena and borrow the hub's strings.
  */
 #ifndef MINGLE_DISPATCH_IMPL_H
 #define MINGLE_DISPATCH_IMPL_H
@@ -19,6 +18,9 @@
 #include "mingle.pb-c.h"
 #include "pballoc.h"
 #include "store.h"
+
+/* Told to clients in HelloReply, and enforced on UpsertAttendees. */
+#define DISPATCH_MAX_ATTENDEES_PER_REQUEST 5000u
 
 struct dispatch {
     const struct dispatch_ops *ops;
@@ -76,6 +78,20 @@ int dispatch_check_id(struct dispatch_fail *f, const char *id);
 
 /* BAD_REQUEST for event id 0; returns 0 or -1. */
 int dispatch_check_event_id(struct dispatch_fail *f, uint64_t id);
+
+/* dispatch_mutate.c: the mutations.  Each fills `resp` (NextRound sends
+ * its own response and push, leaving `resp` unset) and returns 0, or
+ * returns -1 with *f filled; a failed commit also sets d->failed. */
+int dispatch_create_event(struct dispatch *d,
+                          const Mingle__V1__CreateEvent *c,
+                          Mingle__V1__Response *resp, struct dispatch_fail *f);
+int dispatch_close_event(struct dispatch *d, uint64_t event_id,
+                         Mingle__V1__Response *resp, struct dispatch_fail *f);
+int dispatch_ack_mutation(struct dispatch *d, const Mingle__V1__Request *req,
+                          Mingle__V1__Response *resp, struct dispatch_fail *f);
+int dispatch_next_round(struct dispatch *d, void *peer,
+                        const Mingle__V1__Request *req,
+                        struct dispatch_fail *f);
 
 /* dispatch_reply.c.  The *_msg builders return NULL when the response
  * outgrows its arena; the others fill a response and return 0, or -1
