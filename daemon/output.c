@@ -16,7 +16,6 @@
 
 #include <unistr.h>
 
-#define OUT_TEXT_WIDTH_COLS 79 /* the text format fits 80 columns */
 #define OUT_TEXT_WHY_PREFIX "    why: "
 #define OUT_NUM_BUF_BYTES 32   /* "%.17g" of any double fits */
 
@@ -25,9 +24,9 @@ static const char *out_seat_name(const struct out_seat *s)
     return s->name && s->name[0] ? s->name : s->id;
 }
 
-/* Terminal columns of a UTF-8 string: one per code point is right for the
- * Latin, Greek and Cyrillic names a meetup has; wide CJK glyphs would only
- * make a line wrap a little late. */
+/* Terminal columns of a UTF-8 string, for the title's underline: one per
+ * code point is right for the Latin, Greek and Cyrillic names a meetup
+ * has. */
 static size_t out_text_cols(const char *s, size_t len)
 {
     size_t cols = 0;
@@ -47,74 +46,17 @@ static void out_text_put(FILE *f, const char *s, size_t len)
     }
 }
 
-/* Breaks the "why" line at spaces, but not in front of the " · " that
- * separates facts, so no continuation line starts with a dot. */
-static bool out_text_may_break(const char *s, size_t at)
+/* Names joined by ", " on the table's line: design.md's text contract is
+ * one line of names and one line of reason per table, so a table never
+ * spans more lines however long its names are. */
+static void out_text_names(FILE *f, const struct out_table *t)
 {
-    return s[at] == ' ' && strncmp(s + at + 1, "\xC2\xB7", 2) != 0;
-}
-
-static void out_text_spaces(FILE *f, size_t n)
-{
-    while (n-- > 0)
-        fputc(' ', f);
-}
-
-/* Writes `s`, `col` columns already printed on this line, breaking lines
- * where out_text_may_break() allows and indenting continuation lines by
- * `indent` columns.  A word longer than a line is printed whole, not cut. */
-static void out_text_wrap(FILE *f, size_t col, size_t indent, const char *s)
-{
-    size_t len = strlen(s);
-    size_t start = 0;
-
-    while (start < len) {
-        size_t end = len;
-        bool have = false;
-        for (size_t i = start + 1; i <= len; i++) {
-            if (i < len && !out_text_may_break(s, i))
-                continue;
-            if (have &&
-                col + out_text_cols(s + start, i - start) > OUT_TEXT_WIDTH_COLS)
-                break;
-            end = i;
-            have = true;
-        }
-        out_text_put(f, s + start, end - start);
-        if (end >= len)
-            break;
-        fputc('\n', f);
-        out_text_spaces(f, indent);
-        col = indent;
-        start = end + 1;
-    }
-    fputc('\n', f);
-}
-
-/* Names joined by ", ", wrapped between names only ("Anna Becker" is never
- * split), continuation lines aligned under the first name. */
-static void out_text_names(FILE *f, size_t col, const struct out_table *t)
-{
-    size_t indent = col;
-
     for (uint32_t i = 0; i < t->n_seats; i++) {
         const char *name = out_seat_name(&t->seats[i]);
-        bool last = i + 1 == t->n_seats;
-        size_t cols = out_text_cols(name, strlen(name)) + (last ? 0 : 1);
-        if (i > 0) {
-            if (col + 1 + cols > OUT_TEXT_WIDTH_COLS) {
-                fputc('\n', f);
-                out_text_spaces(f, indent);
-                col = indent;
-            } else {
-                fputc(' ', f);
-                col++;
-            }
-        }
+
+        if (i > 0)
+            fputs(", ", f);
         out_text_put(f, name, strlen(name));
-        if (!last)
-            fputc(',', f);
-        col += cols;
     }
     fputc('\n', f);
 }
@@ -146,15 +88,16 @@ static void out_write_text(FILE *f, const struct out_schedule *s)
         fprintf(f, "Round %" PRIu32 "\n", rd->round);
         for (uint32_t t = 0; t < rd->n_tables; t++) {
             const struct out_table *tb = &rd->tables[t];
-            int col = scores
-                ? fprintf(f, "  Table %" PRIu32 " (score %.1f): ", tb->table,
-                          tb->score)
-                : fprintf(f, "  Table %" PRIu32 ": ", tb->table);
-            out_text_names(f, col > 0 ? (size_t)col : 0, tb);
+            if (scores)
+                fprintf(f, "  Table %" PRIu32 " (score %.1f): ", tb->table,
+                        tb->score);
+            else
+                fprintf(f, "  Table %" PRIu32 ": ", tb->table);
+            out_text_names(f, tb);
             if (tb->why && tb->why[0]) {
                 fputs(OUT_TEXT_WHY_PREFIX, f);
-                out_text_wrap(f, strlen(OUT_TEXT_WHY_PREFIX),
-                              strlen(OUT_TEXT_WHY_PREFIX), tb->why);
+                out_text_put(f, tb->why, strlen(tb->why));
+                fputc('\n', f);
             }
         }
         fputc('\n', f);

@@ -88,15 +88,23 @@ struct aff_model *aff_model_new(const struct roster *r,
         m->nodes[i].offers = aff_signature(&a->offers);
         m->nodes[i].seeks = aff_signature(&a->seeks);
     }
-    /* A tag nobody live lists counts as held by one: as rare as it gets,
-     * and the logarithm stays finite. */
-    n_live = roster_live(r) > 0 ? (double)roster_live(r) : 1.0;
-    m->rarity_unseen = 1.0 + log(n_live);
+    /* The rarity weight runs from 1 (everyone lists it) to 2 (one person
+     * does): 1 + ln(N / df) / ln(N).  Unnormalised, ln(N / df) grows with
+     * the event, and at a thousand guests one shared niche hobby outweighed
+     * several business matches whatever the weights said; normalised, the
+     * `interests` and `business` weights keep the meaning organizers give
+     * them.  A tag nobody live lists counts as held by one. */
+    n_live = (double)roster_live(r);
+    m->rarity_unseen = n_live > 1.0 ? 2.0 : 1.0;
     for (i = 0; i < m->n_tags; i++) {
         uint32_t df = roster_interest_df(r, i);
 
-        m->rarity[i] = df > 0 ? 1.0 + log(n_live / (double)df)
-                              : m->rarity_unseen;
+        if (df == 0)
+            m->rarity[i] = m->rarity_unseen;
+        else if (n_live > 1.0 && df < n_live)
+            m->rarity[i] = 1.0 + log(n_live / (double)df) / log(n_live);
+        else
+            m->rarity[i] = 1.0;
     }
     return m;
 fail:
@@ -206,8 +214,10 @@ double aff_table_score(const struct aff_model *m, const uint32_t *members,
  * A fact is either "X offers T, which Y (and Z) seek(s)" or "X and Y: T".
  * Business facts come first because fit is what organisers ask about; the
  * interest facts follow, strongest first, where strength is the weight of
- * the tag times the number of pairs sharing it.  Colleagues never make a
- * fact: they need no introduction.
+ * the tag times the number of pairs sharing it.  When the table shares an
+ * interest, one slot is kept for it: small talk is half of why a table
+ * works, and a line of three business matches hides it.  Colleagues never
+ * make a fact: they need no introduction.
  */
 
 struct aff_fact {
@@ -468,10 +478,17 @@ static void aff_put_facts(struct aff_reason *rs, struct aff_fact *f,
     size_t chosen[AFF_REASON_FACTS_MAX];
     uint32_t more[AFF_REASON_FACTS_MAX][AFF_REASON_TAGS_MAX - 1];
     size_t n_more[AFF_REASON_FACTS_MAX] = {0};
-    size_t n_chosen = 0, i, c;
+    size_t n_chosen = 0, n_business = 0, i, c;
+    bool any_interest = false;
 
+    for (i = 0; i < nf; i++)
+        any_interest |= !f[i].business;
     for (i = 0; i < nf; i++) {
         bool merged = false;
+
+        if (f[i].business && any_interest &&
+            n_business == AFF_REASON_FACTS_MAX - 1)
+            continue;
 
         for (c = 0; c < n_chosen && !f[i].business && !merged; c++) {
             struct aff_fact *g = &f[chosen[c]];
@@ -482,8 +499,10 @@ static void aff_put_facts(struct aff_reason *rs, struct aff_fact *f,
                 merged = true;
             }
         }
-        if (!merged && n_chosen < AFF_REASON_FACTS_MAX)
+        if (!merged && n_chosen < AFF_REASON_FACTS_MAX) {
             chosen[n_chosen++] = i;
+            n_business += f[i].business;
+        }
     }
     for (c = 0; c < n_chosen; c++) {
         if (c > 0)

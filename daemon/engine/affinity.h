@@ -5,7 +5,9 @@
  *                + same_company            when both name the same company
  *
  * The rarity weight of an interest shared by df of N attendees is
- * 1 + ln(N / df): a niche hobby says more than "travel".  Scoring a pair
+ * 1 + ln(N / df) / ln(N), from 1 (everyone lists it) to 2 (only one does):
+ * a niche hobby says more than "travel", yet never drowns out business
+ * fit, whatever the size of the event.  Scoring a pair
  * walks a few short sorted arrays; nothing is precomputed per pair.
  */
 #ifndef MINGLE_AFFINITY_H

@@ -14,11 +14,14 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef DBG
+#include <stdio.h>
+#endif
 
 #include "sched_int.h"
 
-#define TABU_SCAN_ALL 256     /* up to this many people, try every partner */
-#define TABU_SAMPLE 96
+#define TABU_SCAN_ALL 0
+#define TABU_SAMPLE 12
 #define TABU_TENURE_MIN 4
 #define TABU_TENURE_SPAN 12
 #define TABU_STALL 600        /* iterations without a new best */
@@ -176,6 +179,15 @@ static void kick(struct sch *s)
     }
 }
 
+/* Min-conflicts tabu search after Dotu & Van Hentenryck's social golfer
+ * search: take a random person in a repeat, weigh swapping them with
+ * everyone at another table of that round (a sample on large instances),
+ * and make the best swap that does not send someone back to a table they
+ * left within their tenure, unless it beats the best state.  Forbidding
+ * the return rather than freezing the person keeps the rest of their
+ * moves open, which matters when a round has few conflicts to pick from.
+ * When the best has not improved for a while, restart from it with a few
+ * random swaps. */
 int sch_tabu(struct sch *s, uint64_t budget)
 {
     uint32_t n = s->n, R = s->R;
@@ -184,51 +196,45 @@ int sch_tabu(struct sch *s, uint64_t budget)
     if (sch_cost(s) <= target)
         return 0;
     uint32_t *best_tp = malloc(nr * sizeof(*best_tp));
-    uint64_t *tabu = calloc(nr, sizeof(*tabu));
+    uint64_t *until = calloc(nr, sizeof(*until));
+    uint32_t *left = malloc(nr * sizeof(*left));
     int rc = -ENOMEM;
-    if (!best_tp || !tabu)
+    if (!best_tp || !until || !left)
         goto out;
     int64_t best = sch_cost(s);
     bool saved = false;
     uint64_t end = s->work + budget, iter = 0, stall = 0;
     bool scan_all = n <= TABU_SCAN_ALL;
+    uint32_t span = n / 2 > TABU_TENURE_SPAN ? n / 2 : TABU_TENURE_SPAN;
 
     while (s->work < end && !s->stop && best > target && s->ccount) {
         int64_t cost = sch_cost(s), bd = INT64_MAX;
-        uint32_t bu = UINT32_MAX, bv = UINT32_MAX, br = 0, ties = 0;
-        /* Small instances: every swap of every conflicting person in the
-         * round of a random conflict; large ones: sampled partners of
-         * that one person. */
-        uint32_t c0 = sch_below(&s->rng, s->ccount);
-        uint32_t r0 = s->cset[c0] % R;
-        uint32_t npos = scan_all ? s->ccount : 1, tries = 0;
-        for (uint32_t q = 0; q < npos; q++) {
-            uint32_t pos = s->cset[scan_all ? q : c0];
-            uint32_t u = pos / R, r = pos % R, a = s->tp[pos];
-            if (r != r0)
+        uint32_t bv = UINT32_MAX, ties = 0;
+        size_t pu = s->cset[sch_below(&s->rng, s->ccount)];
+        uint32_t u = (uint32_t)(pu / R), r = (uint32_t)(pu % R);
+        uint32_t a = s->tp[pu];
+        bool u_held = until[pu] > iter;
+        const uint32_t *mem = s->mem + (size_t)r * n;
+        uint32_t cand = scan_all ? n : TABU_SAMPLE, tries = 0;
+        for (uint32_t j = 0; j < cand; j++) {
+            uint32_t v = scan_all ? mem[j] : mem[sch_below(&s->rng, n)];
+            size_t pv = (size_t)v * R + r;
+            uint32_t b = s->tp[pv];
+            if (b == a)
                 continue;
-            const uint32_t *mem = s->mem + (size_t)r * n;
-            bool u_tabu = tabu[pos] > iter;
-            uint32_t cand = scan_all ? n : TABU_SAMPLE;
-            for (uint32_t j = 0; j < cand; j++) {
-                uint32_t v = scan_all ? mem[j] : mem[sch_below(&s->rng, n)];
-                if (s->tp[(size_t)v * R + r] == a)
-                    continue;
-                tries++;
-                int64_t d = sch_swap_dcost(s, u, v, r);
-                bool is_tabu = u_tabu || tabu[(size_t)v * R + r] > iter;
-                if (is_tabu && cost + d >= best)
-                    continue;
-                if (d < bd) {
-                    bd = d;
-                    ties = 1;
-                } else if (d != bd || sch_below(&s->rng, ++ties) != 0) {
-                    continue;
-                }
-                bu = u;
-                bv = v;
-                br = r;
+            tries++;
+            int64_t d = sch_swap_dcost(s, u, v, r);
+            bool is_tabu = (u_held && left[pu] == b) ||
+                           (until[pv] > iter && left[pv] == a);
+            if (is_tabu && cost + d >= best)
+                continue;
+            if (d < bd) {
+                bd = d;
+                ties = 1;
+            } else if (d != bd || sch_below(&s->rng, ++ties) != 0) {
+                continue;
             }
+            bv = v;
         }
         sch_tick(s, tries);
         iter++;
@@ -239,13 +245,20 @@ int sch_tabu(struct sch *s, uint64_t budget)
             saved = true;
         }
         if (bv != UINT32_MAX) {
-            sch_swap(s, bu, bv, br);
-            tabu[(size_t)bu * R + br] = iter + TABU_TENURE_MIN +
-                                        sch_below(&s->rng, TABU_TENURE_SPAN);
-            tabu[(size_t)bv * R + br] = iter + TABU_TENURE_MIN +
-                                        sch_below(&s->rng, TABU_TENURE_SPAN);
+            size_t pv = (size_t)bv * R + r;
+            left[pu] = a;
+            left[pv] = s->tp[pv];
+            until[pu] = iter + TABU_TENURE_MIN + sch_below(&s->rng, span);
+            until[pv] = iter + TABU_TENURE_MIN + sch_below(&s->rng, span);
+            sch_swap(s, u, bv, r);
+#ifdef DBG
+            if (sch_cost(s) != cost + bd) fprintf(stderr, "MISMATCH %lld+%lld -> %lld\n", (long long)cost, (long long)bd, (long long)sch_cost(s));
+#endif
         }
         if (sch_cost(s) < best) {
+#ifdef DBG
+            fprintf(stderr, "  it %llu best %lld\n", (unsigned long long)iter, (long long)sch_cost(s));
+#endif
             best = sch_cost(s);
             saved = false;
             stall = 0;
@@ -264,10 +277,14 @@ int sch_tabu(struct sch *s, uint64_t budget)
         memcpy(s->tp, best_tp, nr * sizeof(*best_tp));
         sch_rebuild(s);
     }
+#ifdef DBG
+    fprintf(stderr, "tabu: iter %llu best %lld cost %lld work %llu end %llu stop %d cc %u\n", (unsigned long long)iter, (long long)best, (long long)sch_cost(s), (unsigned long long)s->work, (unsigned long long)end, s->stop, s->ccount);
+#endif
     rc = 0;
 out:
     free(best_tp);
-    free(tabu);
+    free(until);
+    free(left);
     return rc;
 }
 

@@ -180,29 +180,21 @@ class TextContract(unittest.TestCase):
     TABLE_RE = re.compile(r"^  Table (\d+)(?: \(score (-?\d+\.\d)\))?: (.*)$")
 
     def parse(self, text):
-        """Returns {(round, table): [names]} and the tables' reasons."""
+        """Returns {(round, table): [names]} and the tables' reasons: one
+        line of names and at most one line of reason per table."""
         seating, whys = {}, []
-        rnd, key, indent, in_names = 0, None, 0, False
+        rnd = 0
         for line in text.splitlines():
             m = re.match(r"^Round (\d+)$", line)
             if m:
-                rnd, in_names = int(m.group(1)), False
+                rnd = int(m.group(1))
                 continue
             m = self.TABLE_RE.match(line)
             if m:
-                key = (rnd, int(m.group(1)))
-                seating[key] = m.group(3)
-                indent = len(line) - len(m.group(3))
-                in_names = True
+                seating[(rnd, int(m.group(1)))] = m.group(3)
                 continue
             if line.startswith("    why: "):
                 whys.append(line[9:])
-                in_names = False
-                continue
-            if in_names and line.startswith(" " * indent) and line.strip():
-                seating[key] += " " + line.strip()
-                continue
-            in_names = False
         return {k: v.split(", ") for k, v in seating.items()}, whys
 
     def check(self, ev):
@@ -210,8 +202,6 @@ class TextContract(unittest.TestCase):
         lines = text.splitlines()
         self.assertEqual(lines[0], ev.name)
         self.assertEqual(lines[1], "=" * len(ev.name))
-        for line in lines:
-            self.assertLessEqual(len(line), 79, line)
         self.assertIn("Summary", lines)
         self.assertRegex(text, r"repeated encounters:\s+0 \(lower bound 0\)")
         self.assertRegex(text, r"attendees:\s+%d\n" % len(ev.names))
@@ -374,6 +364,8 @@ class CommandLine(unittest.TestCase):
                      ["--batch", ev, "--max-attendees", "0"],
                      ["--batch", ev, "extra"],
                      ["--batch", ev, "--port", "0"],
+                     ["--seed", "3"],
+                     ["--history", "/nonexistent"],
                      ["--batch", ev, "--print-config"]):
             with self.subTest(args=args):
                 r = run(*args)

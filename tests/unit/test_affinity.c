@@ -31,6 +31,12 @@ static uint32_t add(struct roster *r, const struct att_profile *p)
     return idx;
 }
 
+/* Rarity 1 + ln(N / df) / ln(N): from 1 (everyone) to 2 (one person). */
+static double rarity(double n, double df)
+{
+    return 1.0 + log(n / df) / log(n);
+}
+
 /* Rarity: N = 4; Jazz is listed by 2, Reisen by 3. */
 static void test_rarer_weighs_more(void **state)
 {
@@ -51,9 +57,9 @@ static void test_rarer_weighs_more(void **state)
     aff_weights_default(&w);
     m = aff_model_new(r, &w);
     assert_non_null(m);
-    assert_near(aff_score(m, a, b), 1.0 + log(4.0 / 2.0));
-    assert_near(aff_score(m, a, c), 1.0 + log(4.0 / 3.0));
-    assert_near(aff_score(m, c, d), 1.0 + log(4.0 / 3.0));
+    assert_near(aff_score(m, a, b), 1.5);
+    assert_near(aff_score(m, a, c), rarity(4.0, 3.0));
+    assert_near(aff_score(m, c, d), rarity(4.0, 3.0));
     assert_true(aff_score(m, a, b) > aff_score(m, a, c));
     assert_near(aff_score(m, b, c), 0.0);
     aff_model_free(m);
@@ -61,7 +67,7 @@ static void test_rarer_weighs_more(void **state)
     /* The interest weight scales the sum. */
     w.interests = 2.5;
     m = aff_model_new(r, &w);
-    assert_near(aff_score(m, a, b), 2.5 * (1.0 + log(2.0)));
+    assert_near(aff_score(m, a, b), 2.5 * 1.5);
     aff_model_free(m);
     aff_model_free(NULL);
     roster_free(r);
@@ -86,7 +92,7 @@ static void test_rarity_live_only(void **state)
     assert_int_equal(roster_remove(r, "c"), 0);
     aff_weights_default(&w);
     m = aff_model_new(r, &w);
-    assert_near(aff_score(m, a, b), 1.0 + log(3.0 / 2.0));
+    assert_near(aff_score(m, a, b), rarity(3.0, 2.0));
     aff_model_free(m);
     roster_free(r);
 }
@@ -176,7 +182,7 @@ static void test_same_company(void **state)
                 .interests = TAGS("Jazz"), .n_interests = 1});
     aff_weights_default(&w);
     m = aff_model_new(r, &w);
-    /* Everyone lists Jazz: weight 1 + ln(4/4) = 1. */
+    /* Everyone lists Jazz: weight 1. */
     assert_near(aff_score(m, a, c), 1.0);
     assert_near(aff_score(m, a, b), 1.0 + AFF_DEFAULT_SAME_COMPANY);
     aff_explain(m, b, a, &parts);
@@ -220,7 +226,7 @@ static void test_many_tags(void **state)
     m = aff_model_new(r, &w);
     /* N = 3, t64 and t99 each listed by 2. */
     assert_near(aff_score(m, a, b),
-                2 * (1.0 + log(3.0 / 2.0)) + 2 * AFF_DEFAULT_BUSINESS);
+                2 * rarity(3.0, 2.0) + 2 * AFF_DEFAULT_BUSINESS);
     assert_near(aff_score(m, b, a), aff_score(m, a, b));
     assert_near(aff_score(m, a, c), 0.0);
     aff_model_free(m);
@@ -290,6 +296,31 @@ static void test_reason_title(void **state)
     m = aff_model_new(r, &w);
     REASON(m, r, "Dr. Katrin Vogel offers Steuerberatung, which Ben seeks",
            "kv", "bo");
+    aff_model_free(m);
+    roster_free(r);
+}
+
+/* Three business matches and a shared interest: the interest keeps a slot. */
+static void test_reason_keeps_smalltalk(void **state)
+{
+    struct roster *r = roster_new();
+    struct aff_weights w;
+    struct aff_model *m;
+
+    (void)state;
+    add(r, &(struct att_profile){.id = "a", .name = "Anna Becker",
+            .interests = TAGS("Golf"), .n_interests = 1,
+            .offers = TAGS("Webdesign", "SEO", "Texte"), .n_offers = 3});
+    add(r, &(struct att_profile){.id = "b", .name = "Ben Ott",
+            .interests = TAGS("golf"), .n_interests = 1,
+            .seeks = TAGS("webdesign", "seo", "texte"), .n_seeks = 3});
+    add(r, &(struct att_profile){.id = "c", .name = "Clara Wu"});
+    aff_weights_default(&w);
+    m = aff_model_new(r, &w);
+    REASON(m, r,
+           "Anna offers Webdesign, which Ben seeks \u00b7 "
+           "Anna offers SEO, which Ben seeks \u00b7 Anna and Ben: Golf",
+           "a", "b");
     aff_model_free(m);
     roster_free(r);
 }
@@ -411,6 +442,7 @@ int main(void)
         cmocka_unit_test(test_many_tags),
         cmocka_unit_test(test_reasons),
         cmocka_unit_test(test_reason_title),
+        cmocka_unit_test(test_reason_keeps_smalltalk),
         cmocka_unit_test(test_reason_truncates),
         cmocka_unit_test(test_symmetric_and_parts),
     };

@@ -181,21 +181,8 @@ static void test_text_layout(void **state)
     free(out);
 }
 
-/* Every line of `out` fits in 79 columns (UTF-8 code points). */
-static void assert_lines_fit(const char *out)
-{
-    size_t cols = 0;
-    for (const char *p = out; *p; p++) {
-        if (*p == '\n') {
-            assert_true(cols <= 79);
-            cols = 0;
-        } else if (((unsigned char)*p & 0xC0) != 0x80) {
-            cols++;
-        }
-    }
-}
-
-static void test_text_wraps(void **state)
+/* One line of names and one line of reason per table, however long. */
+static void test_text_one_line_per_table(void **state)
 {
     (void)state;
     static const struct out_seat seat[] = {
@@ -206,22 +193,18 @@ static void test_text_wraps(void **state)
     };
     static const struct out_table t[] = {{12, seat, 4, 17.25,
         "Annegret offers Steuerberatung, which Bartholomäus seeks \xC2\xB7 "
-        "Christiane and Dörte: Segeln, FC St. Pauli \xC2\xB7 "
-        "Bartholomäus offers IT-Sicherheit, which Christiane seeks"}};
+        "Christiane and Dörte: Segeln, FC St. Pauli"}};
     static const struct out_round r[] = {{3, t, 1}};
     struct out_schedule s = {.event = "", .rounds = r, .n_rounds = 1};
     char *out = render(OUT_TEXT, &s);
-    assert_lines_fit(out);
     const char *want =
         "Round 3\n"
-        "  Table 12 (score 17.2): Annegret Österreicher-Hansen,\n"
-        "                         Bartholomäus Friedrichsen,\n"
-        "                         Christiane von Lüdinghausen, Dörte Großkreutz\n"
-        "    why: Annegret offers Steuerberatung, which Bartholomäus seeks \xC2\xB7 "
-        "Christiane\n"
-        "         and Dörte: Segeln, FC St. Pauli \xC2\xB7 Bartholomäus offers "
-        "IT-Sicherheit,\n"
-        "         which Christiane seeks\n";
+        "  Table 12 (score 17.2): Annegret Österreicher-Hansen, "
+        "Bartholomäus Friedrichsen, Christiane von Lüdinghausen, "
+        "Dörte Großkreutz\n"
+        "    why: Annegret offers Steuerberatung, which Bartholomäus seeks "
+        "\xC2\xB7 Christiane and Dörte: Segeln, FC St. Pauli\n"
+        "\n";
     assert_true(strncmp(out, want, strlen(want)) == 0);
     free(out);
 }
@@ -265,7 +248,7 @@ int main(void)
         cmocka_unit_test(test_json_empty),
         cmocka_unit_test(test_csv_quoting),
         cmocka_unit_test(test_text_layout),
-        cmocka_unit_test(test_text_wraps),
+        cmocka_unit_test(test_text_one_line_per_table),
         cmocka_unit_test(test_text_names_only),
         cmocka_unit_test(test_write_error),
     };

@@ -1,0 +1,830 @@
+#!/usr/bin/env python3
+"""test_store.py -- durable state: kill -9, restarts, the lock, corruption.
+
+Usage: test_store.py PATH/TO/mingled PATH/TO/minglectl
+
+Runs the real mingled on ephemeral loopback ports with throw-away data
+directories and checks what the store promises (issue 4, item 7):
+
+  kill:     a client sends changes (single-attendee upserts, check-ins and
+            check-outs, pairs, rounds; one at a time and pipelined) and
+            records every acknowledgement while the daemon is killed with
+            SIGKILL at random moments and restarted, KILL_CYCLES times.
+            After every restart: every acknowledged change is there,
+            nothing appears twice, and every round holds its invariants;
+            a change in flight at the kill may or may not be there.
+  restart:  an event from examples/meetup.yaml, 2 rounds, SIGTERM,
+            restart, the same schedule, event list and stats byte for
+            byte, 2 more rounds and no pair meets twice.
+  lock:     a second daemon on the same data dir refuses to start and
+            says why; the first keeps serving.
+  corrupt:  garbage, or one damaged page, in mingle.db: the daemon
+            refuses to start with a reason and leaves the file as it was.
+  history:  people who met at an earlier event are not seated together
+            in the next event's first round, across a restart.
+
+MINGLE_KILL_SEED=N reruns the kill test with the random choices of seed N
+(the timing of the kills still varies).  A sanitizer report in a daemon's
+log is a failure.  Protobuf is spoken with the helpers of test_server.py.
+"""
+import hashlib
+import json
+import math
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_server as w  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MEETUP_YAML = os.path.join(HERE, "..", "..", "examples", "meetup.yaml")
+
+# Field numbers from proto/mingle.proto.
+REQ_HELLO, REQ_CREATE_EVENT, REQ_GET_EVENT = 2, 3, 4
+REQ_UPSERT, REQ_CHECK_IN, REQ_CHECK_OUT, REQ_ADD_PAIRS = 7, 9, 10, 11
+REQ_NEXT_ROUND, REQ_GET_SCHEDULE, REQ_LIST_ATTENDEES = 12, 13, 18
+RESP_ERROR, RESP_EVENT, RESP_ACK, RESP_ROUND = 2, 4, 6, 7
+RESP_SCHEDULE, RESP_ATTENDEES = 8, 12
+MET_BEFORE, AVOID = 1, 2
+HISTORY_NONE = 1
+
+KILL_CYCLES = 50
+KILL_DELAY_S = (0.010, 0.150)  # how long the client runs before a kill
+KILL_TABLE = 4
+KILL_TARGET_PRESENT = 40       # keeps the rounds free of repeats
+KILL_ROUNDS_MAX = 10
+KILL_ROUND_CHANCE = 0.02       # per step: rounds spread over the cycles
+START_TIMEOUT_S = 20
+CTL_TIMEOUT_S = 60
+SANITIZER = re.compile(r"AddressSanitizer|LeakSanitizer|runtime error:")
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, what):
+    if not cond:
+        raise Failure(what)
+
+
+# ---- decoding ----
+
+def allf(buf, num):
+    """Every value of field `num` of one message, in order."""
+    return [v for n, v in w.fields(buf) if n == num]
+
+
+def onef(buf, num, default=0):
+    vals = allf(buf, num)
+    return vals[-1] if vals else default
+
+
+def text(b):
+    return b.decode("utf-8")
+
+
+def decode_round(buf):
+    """RoundAssigned -> (round, [[ids of table 1], [ids of table 2], ...],
+    repeat_pairs of its summary)."""
+    tables = []
+    for t in allf(buf, 3):
+        seats = [text(onef(s, 1, b"")) for s in allf(t, 2)]
+        tables.append((onef(t, 1), seats))
+    numbers = [n for n, _ in tables]
+    check(numbers == list(range(1, len(tables) + 1)),
+          "tables numbered %s" % numbers)
+    summary = onef(buf, 4, b"")
+    return onef(buf, 2), [s for _, s in tables], onef(summary, 2)
+
+
+def decode_attendees(buf):
+    """AttendeeList -> (ids, met_before pairs, avoid pairs, present), as
+    lists in the server's order."""
+    ids = [text(onef(a, 1, b"")) for a in allf(buf, 1)]
+
+    def pairs(num):
+        return [(text(onef(p, 1, b"")), text(onef(p, 2, b"")))
+                for p in allf(buf, num)]
+    return ids, pairs(2), pairs(3), [text(p) for p in allf(buf, 4)]
+
+
+def pair(a, b):
+    return (a, b) if a < b else (b, a)
+
+
+def table_pairs(tables):
+    for t in tables:
+        for i, a in enumerate(t):
+            for b in t[i + 1:]:
+                yield pair(a, b)
+
+
+# ---- encoding ----
+
+def attendee(aid):
+    return w.fb(2, w.fb(1, aid) + w.fb(2, "Person " + aid) +
+                w.fb(3, "Firma %d" % (sum(aid.encode()) % 7)) +
+                w.fb(5, "tag%d" % (sum(aid.encode()) % 9)))
+
+
+def ids_body(event_id, ids):
+    return w.fv(1, event_id) + b"".join(w.fb(2, i) for i in ids)
+
+
+def pairs_body(event_id, kind, pairs):
+    return (w.fv(1, event_id) + w.fv(2, kind) +
+            b"".join(w.fb(3, w.fb(1, a) + w.fb(2, b)) for a, b in pairs))
+
+
+def create_event_body(name, table_size, rounds, seed, history=None):
+    body = (w.fb(1, name) + w.fv(2, table_size) + w.fv(3, rounds) +
+            w.fv(5, seed) + w.fv(6, 1))
+    if history is not None:
+        body += w.fb(7, w.fv(1, history))
+    return body
+
+
+# ---- the daemon ----
+
+class Mingled:
+    """One mingled process on a data dir, its stderr collected."""
+
+    def __init__(self, binary, data_dir, wait=True):
+        self.proc = subprocess.Popen(
+            [binary, "--port", "0", "--listen", "127.0.0.1",
+             "--data-dir", data_dir],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE)
+        self.lines = []
+        self.lock = threading.Lock()
+        self.port = None
+        self.ready = threading.Event()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        if wait:
+            self.ready.wait(START_TIMEOUT_S)
+            if self.port is None:
+                self.kill()
+                raise Failure("mingled did not start:\n" + self.log())
+
+    def _read(self):
+        for raw in self.proc.stderr:
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            with self.lock:
+                self.lines.append(line)
+            m = re.search(r"listening on \S+:(\d+)$", line)
+            if m and self.port is None:
+                self.port = int(m.group(1))
+                self.ready.set()
+        self.ready.set()
+
+    def log(self):
+        with self.lock:
+            return "\n".join(self.lines)
+
+    def client(self):
+        c = w.Client("127.0.0.1", self.port)
+        c.sock.settimeout(30)
+        return c
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        self.reader.join(10)
+
+    def stop(self):
+        """SIGTERM; returns the exit status."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+                raise Failure("mingled ignored SIGTERM for 30 s")
+        self.reader.join(10)
+        return self.proc.returncode
+
+    def wait_exit(self, timeout):
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise Failure("mingled still running after %d s:\n%s"
+                          % (timeout, self.log()))
+        self.reader.join(10)
+        return rc
+
+
+class Daemons:
+    """Every daemon a test starts, so that all of them die with it."""
+
+    def __init__(self, binary):
+        self.binary = binary
+        self.all = []
+
+    def start(self, data_dir, wait=True):
+        d = Mingled(self.binary, data_dir, wait)
+        self.all.append(d)
+        return d
+
+    def kill_all(self):
+        for d in self.all:
+            d.kill()
+
+    def sanitizer_logs(self):
+        return [d.log() for d in self.all if SANITIZER.search(d.log())]
+
+
+def call(c, rid, field, body, want):
+    r = c.call(rid, field, body)
+    check(r.kind == want, "request %d (field %d): response kind %r, code "
+          "%r, %r" % (rid, field, r.kind, r.code,
+                      r.field(2, b"") if r.kind == RESP_ERROR else ""))
+    return r
+
+
+# ---- 1. SIGKILL at random moments ----
+
+class KillModel:
+    """What the client knows is durable, and what it sent without an
+    answer (which may or may not have been stored)."""
+
+    def __init__(self):
+        self.attendees = set()   # acked
+        self.maybe_attendees = set()
+        self.present = set()     # exact: observed after a restart, then acked
+        self.maybe_present = set()  # touched by an unanswered request
+        self.pairs = {MET_BEFORE: set(), AVOID: set()}
+        self.maybe_pairs = {MET_BEFORE: set(), AVOID: set()}
+        self.rounds = []         # [tables] of acked (or observed) rounds
+        self.round_present = []  # who was present for each round
+        self.maybe_round = None  # present set of an unanswered NextRound
+        self.next_id = 1
+        self.acks = 0
+
+
+def verify(c, rid, event_id, m, cycle):
+    """Checks the restarted daemon against the model, then adopts what it
+    shows for the changes in doubt."""
+    where = "after restart %d" % cycle
+    r = call(c, rid, REQ_LIST_ATTENDEES, w.fv(1, event_id), RESP_ATTENDEES)
+    ids, met, avoid, present = decode_attendees(r.body)
+    check(len(ids) == len(set(ids)), "%s: an attendee listed twice: %s"
+          % (where, sorted(i for i in ids if ids.count(i) > 1)))
+    got = set(ids)
+    lost = m.attendees - got
+    check(not lost, "%s: acknowledged attendees lost: %s"
+          % (where, sorted(lost)))
+    extra = got - m.attendees - m.maybe_attendees
+    check(not extra, "%s: attendees never sent: %s" % (where, sorted(extra)))
+    check(len(present) == len(set(present)), "%s: present listed twice"
+          % where)
+    pres = set(present)
+    check(pres <= got, "%s: present but no attendee: %s"
+          % (where, sorted(pres - got)))
+    wrong = (pres ^ m.present) - m.maybe_present
+    check(not wrong, "%s: presence differs from the acknowledged state "
+          "for %s (expected present: %s)"
+          % (where, sorted(wrong), sorted(wrong & m.present)))
+    for kind, listed in ((MET_BEFORE, met), (AVOID, avoid)):
+        norm = [pair(a, b) for a, b in listed]
+        check(len(norm) == len(set(norm)), "%s: a pair listed twice" % where)
+        lost = m.pairs[kind] - set(norm)
+        check(not lost, "%s: acknowledged pairs (kind %d) lost: %s"
+              % (where, kind, sorted(lost)))
+        extra = set(norm) - m.pairs[kind] - m.maybe_pairs[kind]
+        check(not extra, "%s: pairs never sent: %s" % (where, sorted(extra)))
+        m.pairs[kind] = set(norm)
+        m.maybe_pairs[kind] = set()
+
+    r = call(c, rid + 1, REQ_GET_SCHEDULE, w.fv(1, event_id), RESP_SCHEDULE)
+    rounds = [decode_round(b) for b in allf(r.body, 3)]
+    numbers = [n for n, _, _ in rounds]
+    check(numbers == list(range(1, len(rounds) + 1)),
+          "%s: round numbers %s" % (where, numbers))
+    known = len(m.rounds)
+    check(len(rounds) >= known, "%s: %d rounds, %d acknowledged"
+          % (where, len(rounds), known))
+    check(len(rounds) <= known + (m.maybe_round is not None),
+          "%s: %d rounds, %d acknowledged, none in flight"
+          % (where, len(rounds), known))
+    for i in range(known):
+        check(rounds[i][1] == m.rounds[i],
+              "%s: round %d seats differ from its acknowledgement:\n"
+              "acked %s\nnow   %s" % (where, i + 1, m.rounds[i], rounds[i][1]))
+    if len(rounds) > known:
+        m.rounds.append(rounds[known][1])
+        m.round_present.append(m.maybe_round)
+    m.maybe_round = None
+
+    r = call(c, rid + 2, REQ_GET_EVENT, w.fv(1, event_id), RESP_EVENT)
+    info = r.body
+    check(onef(info, 5) == len(rounds), "%s: rounds_done %d, schedule has %d"
+          % (where, onef(info, 5), len(rounds)))
+    check(onef(info, 7) == len(ids), "%s: GetEvent says %d attendees, the "
+          "list has %d" % (where, onef(info, 7), len(ids)))
+    check(onef(info, 8) == len(pres), "%s: GetEvent says %d present, the "
+          "list has %d" % (where, onef(info, 8), len(pres)))
+
+    m.attendees = got
+    m.maybe_attendees = set()
+    m.present = pres
+    m.maybe_present = set()
+    check_rounds(m, where)
+
+
+def check_rounds(m, where):
+    met = set(m.pairs[MET_BEFORE])
+    for n, (tables, present) in enumerate(zip(m.rounds, m.round_present), 1):
+        seated = [a for t in tables for a in t]
+        check(len(seated) == len(set(seated)),
+              "%s: round %d seats someone twice" % (where, n))
+        check(set(seated) == present,
+              "%s: round %d seats %d, %d were present; missing %s, extra %s"
+              % (where, n, len(seated), len(present),
+                 sorted(present - set(seated)),
+                 sorted(set(seated) - present)))
+        sizes = [len(t) for t in tables]
+        check(len(sizes) == math.ceil(len(seated) / KILL_TABLE),
+              "%s: round %d has %d tables for %d people"
+              % (where, n, len(sizes), len(seated)))
+        check(max(sizes) - min(sizes) <= 1, "%s: round %d tables %s"
+              % (where, n, sizes))
+        for p in table_pairs(tables):
+            check(p not in m.pairs[AVOID], "%s: round %d seats the avoid "
+                  "pair %s together" % (where, n, p))
+            check(p not in met, "%s: round %d repeats the pair %s"
+                  % (where, n, p))
+            met.add(p)
+
+
+def kill_ops(rng, m, event_id):
+    """The next request(s) to send: [(field, body, what)], what being the
+    change each one makes, for the model."""
+    absent = sorted(m.attendees - m.present)
+    present = sorted(m.present)
+    ops = []
+    roll = rng.random()
+    if (roll < KILL_ROUND_CHANCE and len(m.rounds) < KILL_ROUNDS_MAX and
+            len(present) >= 8):
+        return [(REQ_NEXT_ROUND, w.fv(1, event_id), ("round",))]
+    if roll < 0.45 or len(m.attendees) < 8:
+        n = rng.choice((1, 1, 1, 4, 12))  # >1: pipelined
+        count = len(present)
+        for _ in range(n):
+            aid = "k%05d" % m.next_id
+            m.next_id += 1
+            ops.append((REQ_UPSERT, w.fv(1, event_id) + attendee(aid),
+                        ("upsert", aid)))
+            if count < KILL_TARGET_PRESENT and rng.random() < 0.5:
+                ops.append((REQ_CHECK_IN, ids_body(event_id, [aid]),
+                            ("in", [aid])))
+                count += 1
+        return ops
+    if roll < 0.7 and absent and len(present) < KILL_TARGET_PRESENT + 4:
+        pick = rng.sample(absent, min(len(absent), rng.choice((1, 1, 3))))
+        return [(REQ_CHECK_IN, ids_body(event_id, pick), ("in", pick))]
+    if roll < 0.9 and len(present) > KILL_TARGET_PRESENT - 8:
+        pick = rng.sample(present, rng.choice((1, 1, 2)))
+        return [(REQ_CHECK_OUT, ids_body(event_id, pick), ("out", pick))]
+    if len(m.attendees) >= 2:
+        a, b = rng.sample(sorted(m.attendees), 2)
+        kind = MET_BEFORE if rng.random() < 0.7 else AVOID
+        return [(REQ_ADD_PAIRS, pairs_body(event_id, kind, [(a, b)]),
+                 ("pair", kind, pair(a, b)))]
+    return []
+
+
+def apply_ack(m, what, resp):
+    m.acks += 1
+    if what[0] == "upsert":
+        check(resp.kind == RESP_ACK, "upsert %s answered %r %r"
+              % (what[1], resp.kind, resp.code))
+        m.attendees.add(what[1])
+        m.maybe_attendees.discard(what[1])
+    elif what[0] in ("in", "out"):
+        check(resp.kind == RESP_ACK, "%s %s answered %r %r"
+              % (what[0], what[1], resp.kind, resp.code))
+        for aid in what[1]:
+            if what[0] == "in":
+                m.present.add(aid)
+            else:
+                m.present.discard(aid)
+            m.maybe_present.discard(aid)
+        check(resp.field(2) == len(m.present),
+              "%s %s: ack says %d present, the model %d"
+              % (what[0], what[1], resp.field(2), len(m.present)))
+    elif what[0] == "pair":
+        check(resp.kind == RESP_ACK, "pair %s answered %r %r"
+              % (what[2], resp.kind, resp.code))
+        m.pairs[what[1]].add(what[2])
+        m.maybe_pairs[what[1]].discard(what[2])
+    elif what[0] == "round":
+        check(resp.kind == RESP_ROUND, "NextRound answered %r %r"
+              % (resp.kind, resp.code))
+        n, tables, _ = decode_round(resp.body)
+        check(n == len(m.rounds) + 1, "NextRound answered round %d after "
+              "%d rounds" % (n, len(m.rounds)))
+        m.rounds.append(tables)
+        m.round_present.append(m.maybe_round)
+        m.maybe_round = None
+
+
+def mark_in_flight(m, what):
+    if what[0] == "upsert":
+        m.maybe_attendees.add(what[1])
+    elif what[0] in ("in", "out"):
+        m.maybe_present.update(what[1])
+    elif what[0] == "pair":
+        m.maybe_pairs[what[1]].add(what[2])
+    elif what[0] == "round":
+        m.maybe_round = set(m.present)
+
+
+def kill_cycle(c, rng, m, event_id, state, deadline):
+    """Sends requests until the connection dies (the kill) or `deadline`.
+    Returns the number of requests answered."""
+    answered = 0
+    while time.monotonic() < deadline:
+        ops = kill_ops(rng, m, event_id)
+        if not ops:
+            continue
+        first = state["rid"]
+        state["rid"] += len(ops)
+        for what in (o[2] for o in ops):
+            mark_in_flight(m, what)
+        try:
+            c.send(b"".join(w.request(first + i, f, b)
+                            for i, (f, b, _) in enumerate(ops)))
+        except OSError:
+            return answered
+        for i, (_, _, what) in enumerate(ops):
+            try:
+                r = c.recv(timeout=30)
+            except OSError:
+                r = None
+            if r is None:
+                return answered
+            check(r.id == first + i, "response id %d, expected %d (in order)"
+                  % (r.id, first + i))
+            apply_ack(m, what, r)
+            answered += 1
+    return answered
+
+
+def test_kill(ds, work):
+    seed = int(os.environ.get("MINGLE_KILL_SEED", "0")) or \
+        random.SystemRandom().randrange(1, 1 << 30)
+    print("     kill seed %d (MINGLE_KILL_SEED=%d reruns its choices)"
+          % (seed, seed))
+    rng = random.Random(seed)
+    data = os.path.join(work, "kill.data")
+    d = ds.start(data)
+    c = d.client()
+    r = call(c, 1, REQ_CREATE_EVENT,
+             create_event_body("kill", KILL_TABLE, KILL_ROUNDS_MAX, seed),
+             RESP_EVENT)
+    event_id = r.field(1)
+    c.close()
+    m = KillModel()
+    state = {"rid": 100}
+    answered = []
+    for cycle in range(1, KILL_CYCLES + 1):
+        c = d.client()
+        delay = rng.uniform(*KILL_DELAY_S)
+        timer = threading.Timer(delay, d.proc.kill)
+        timer.start()
+        try:
+            n = kill_cycle(c, rng, m, event_id, state,
+                           time.monotonic() + delay + 10)
+        finally:
+            timer.cancel()
+            c.close()
+        d.kill()
+        answered.append(n)
+        check(d.proc.returncode == -signal.SIGKILL,
+              "cycle %d: mingled exited %r before the kill:\n%s"
+              % (cycle, d.proc.returncode, d.log()))
+        d = ds.start(data)
+        c = d.client()
+        verify(c, state["rid"], event_id, m, cycle)
+        state["rid"] += 10
+        c.close()
+    rc = d.stop()
+    check(rc == 0, "exit status %r after SIGTERM" % rc)
+    d = ds.start(data)
+    c = d.client()
+    verify(c, state["rid"], event_id, m, KILL_CYCLES + 1)
+    c.close()
+    rc = d.stop()
+    check(rc == 0, "exit status %r after SIGTERM" % rc)
+    print("     %d cycles, %d acknowledgements (%d..%d per cycle), "
+          "%d attendees, %d present, %d rounds, %d pairs"
+          % (KILL_CYCLES, m.acks, min(answered), max(answered),
+             len(m.attendees), len(m.present), len(m.rounds),
+             len(m.pairs[MET_BEFORE]) + len(m.pairs[AVOID])))
+    check(len(m.rounds) >= 3, "only %d rounds over the whole run"
+          % len(m.rounds))
+    check(sum(1 for n in answered if n == 0) < KILL_CYCLES // 2,
+          "most cycles were killed before any answer: %s" % answered)
+
+
+# ---- 2. a restart in the middle of an event, through minglectl ----
+
+class Ctl:
+    def __init__(self, minglectl, port):
+        self.argv = [minglectl, "--host", "127.0.0.1", "--port", str(port),
+                     "--timeout", "30"]
+
+    def run(self, *args):
+        p = subprocess.run(self.argv + list(args), capture_output=True,
+                           text=True, timeout=CTL_TIMEOUT_S)
+        check(not SANITIZER.search(p.stderr),
+              "minglectl %s: sanitizer report\n%s" % (" ".join(args),
+                                                      p.stderr))
+        check(p.returncode == 0, "minglectl %s: exit %d\n%s"
+              % (" ".join(args), p.returncode, p.stderr))
+        return p.stdout
+
+
+def event_stats(out):
+    """The lines of `minglectl stats` about the event, not the process
+    (connections, requests, uptime)."""
+    lines = [ln for ln in out.splitlines()
+             if not re.match(r"(connections|subscribers|requests|uptime):",
+                             ln)]
+    check(len(lines) >= 6, "stats printed %r" % out)
+    return "\n".join(lines)
+
+
+def test_restart(ds, work, minglectl):
+    data = os.path.join(work, "restart.data")
+    d = ds.start(data)
+    ctl = Ctl(minglectl, d.port)
+    ev = ctl.run("event", "create", MEETUP_YAML).strip()
+    check(ev.isdigit(), "event create printed %r" % ev)
+    ctl.run("checkin", "--all", "--event", ev)
+    for _ in range(2):
+        ctl.run("round", "next", "--event", ev)
+    before = ctl.run("schedule", "--format", "json", "--event", ev)
+    listed = ctl.run("event", "list")
+    stats = event_stats(ctl.run("stats", "--event", ev))
+    show = ctl.run("event", "show", "--event", ev)
+    rc = d.stop()
+    check(rc == 0, "exit status %r after SIGTERM" % rc)
+
+    d = ds.start(data)
+    ctl = Ctl(minglectl, d.port)
+    after = ctl.run("schedule", "--format", "json", "--event", ev)
+    check(after == before, "schedule differs after the restart:\nbefore %s\n"
+          "after  %s" % (before, after))
+    check(ctl.run("event", "list") == listed, "event list differs")
+    now = event_stats(ctl.run("stats", "--event", ev))
+    check(now == stats, "stats differ:\nbefore %s\nafter  %s"
+          % (stats, now))
+    check(ctl.run("event", "show", "--event", ev) == show,
+          "event show differs")
+    for _ in range(2):
+        ctl.run("round", "next", "--event", ev)
+    sched = json.loads(ctl.run("schedule", "--format", "json",
+                               "--event", ev))
+    check(sched["rounds"][:2] == json.loads(before)["rounds"],
+          "rounds 1-2 changed after rounds 3-4")
+    check(len(sched["rounds"]) == 4, "%d rounds" % len(sched["rounds"]))
+    met = set()
+    people = None
+    for r in sched["rounds"]:
+        seated = sorted(a for t in r["tables"] for a in t["attendees"])
+        check(people is None or seated == people,
+              "round %d seats other people" % r["round"])
+        people = seated
+        for p in table_pairs([t["attendees"] for t in r["tables"]]):
+            check(p not in met, "%s meet twice (round %d)" % (p, r["round"]))
+            met.add(p)
+    check(sched["summary"]["repeat_pairs"] == 0,
+          "summary counts repeats: %s" % sched["summary"])
+    rc = d.stop()
+    check(rc == 0, "exit status %r after SIGTERM" % rc)
+
+
+# ---- 3. the lock ----
+
+def test_lock(ds, work):
+    data = os.path.join(work, "lock.data")
+    first = ds.start(data)
+    c = first.client()
+    ev = call(c, 1, REQ_CREATE_EVENT, create_event_body("lock", 4, 1, 1),
+              RESP_EVENT).field(1)
+    second = ds.start(data, wait=False)
+    rc = second.wait_exit(START_TIMEOUT_S)
+    err = second.log()
+    check(rc != 0, "a second daemon on the same data dir exited %r" % rc)
+    check("in use" in err and data in err,
+          "the second daemon gave no clear reason: %r" % err)
+    check("listening on" not in err, "the second daemon listened")
+    r = call(c, 2, REQ_GET_EVENT, w.fv(1, ev), RESP_EVENT)
+    check(text(r.field(2, b"")) == "lock", "the first daemon lost its event")
+    c.close()
+    c = first.client()
+    call(c, 3, REQ_CREATE_EVENT, create_event_body("lock2", 4, 1, 1),
+         RESP_EVENT)
+    c.close()
+    check(first.stop() == 0, "the first daemon did not exit cleanly")
+
+
+# ---- 4. a corrupt database ----
+
+def sha(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def refuses(ds, data, what):
+    db = os.path.join(data, "mingle.db")
+    digest, size = sha(db), os.path.getsize(db)
+    d = ds.start(data, wait=False)
+    rc = d.wait_exit(START_TIMEOUT_S)
+    err = d.log()
+    check(rc != 0, "%s: mingled exited %r" % (what, rc))
+    check("listening on" not in err, "%s: mingled listened" % what)
+    check(re.search(r"mingle\.db|database|corrupt|malformed", err, re.I),
+          "%s: no clear reason: %r" % (what, err))
+    check(os.path.getsize(db) == size and sha(db) == digest,
+          "%s: mingle.db was changed" % what)
+    return err.strip().splitlines()[-1] if err.strip() else ""
+
+
+def filled_store(ds, data):
+    """A data dir with an event, 30 attendees and 2 rounds, cleanly
+    stopped."""
+    d = ds.start(data)
+    c = d.client()
+    r = call(c, 1, REQ_CREATE_EVENT, create_event_body("c", 4, 2, 3),
+             RESP_EVENT)
+    ev = r.field(1)
+    ids = ["c%02d" % i for i in range(30)]
+    call(c, 2, REQ_UPSERT, w.fv(1, ev) + b"".join(attendee(i) for i in ids),
+         RESP_ACK)
+    call(c, 3, REQ_CHECK_IN, ids_body(ev, ids), RESP_ACK)
+    call(c, 4, REQ_NEXT_ROUND, w.fv(1, ev), RESP_ROUND)
+    call(c, 5, REQ_NEXT_ROUND, w.fv(1, ev), RESP_ROUND)
+    c.close()
+    check(d.stop() == 0, "mingled did not exit cleanly")
+
+
+def test_corrupt(ds, work):
+    data = os.path.join(work, "garbage.data")
+    filled_store(ds, data)
+    db = os.path.join(data, "mingle.db")
+    with open(db, "r+b") as f:
+        size = os.path.getsize(db)
+        f.write(random.Random(4).randbytes(size))
+    msg = refuses(ds, data, "garbage")
+    print("     garbage: %s" % msg)
+
+    data = os.path.join(work, "damaged.data")
+    filled_store(ds, data)
+    db = os.path.join(data, "mingle.db")
+    with open(db, "rb") as f:
+        raw = bytearray(f.read())
+    page = int.from_bytes(raw[16:18], "big")
+    page = 65536 if page == 1 else page
+    # The last b-tree page in the file: a page of stored rows (pages of the
+    # free list do not start with a b-tree page type).
+    damaged = None
+    for no in range(len(raw) // page - 1, 0, -1):
+        if raw[no * page] in (0x02, 0x05, 0x0A, 0x0D):
+            damaged = no
+            break
+    check(damaged is not None, "no b-tree page to damage")
+    off = damaged * page
+    raw[off] = 0x42          # no such page type
+    raw[off + 8:off + 40] = bytes(range(0xE0, 0x100))
+    with open(db, "wb") as f:
+        f.write(raw)
+    msg = refuses(ds, data, "damaged page %d" % (damaged + 1))
+    print("     damaged page %d: %s" % (damaged + 1, msg))
+
+    data = os.path.join(work, "truncated.data")
+    filled_store(ds, data)
+    db = os.path.join(data, "mingle.db")
+    with open(db, "r+b") as f:
+        f.truncate(os.path.getsize(db) // 2 + 100)
+    msg = refuses(ds, data, "truncated")
+    print("     truncated: %s" % msg)
+
+
+# ---- 5. history across events ----
+
+def run_event(c, rid, name, ids, rounds, history=None):
+    """Creates an event of `ids` at tables of 4, checks everyone in and
+    runs `rounds` rounds; returns [(round, tables, repeat_pairs)]."""
+    r = call(c, rid, REQ_CREATE_EVENT,
+             create_event_body(name, 4, rounds, 5, history),
+             RESP_EVENT)
+    ev = r.field(1)
+    call(c, rid + 1, REQ_UPSERT,
+         w.fv(1, ev) + b"".join(attendee(i) for i in ids), RESP_ACK)
+    call(c, rid + 2, REQ_CHECK_IN, ids_body(ev, ids), RESP_ACK)
+    out = []
+    for n in range(rounds):
+        r = call(c, rid + 3 + n, REQ_NEXT_ROUND, w.fv(1, ev), RESP_ROUND)
+        out.append(decode_round(r.body))
+    return out
+
+
+def met_in(rounds, met, what):
+    """Adds the pairs of `rounds` to `met`; none may be there already."""
+    for n, tables, _ in rounds:
+        for p in table_pairs(tables):
+            check(p not in met, "%s: %s meet again in round %d"
+                  % (what, p, n))
+            met.add(p)
+
+
+def test_history(ds, work):
+    # 16 people at tables of 4 can have 5 rounds without a repeat: event 1
+    # has 3, event 2 (after a restart) must meet only new faces.  12 people
+    # at tables of 4 cannot even have 2: each table of round 2 draws 4
+    # people from 3 earlier tables, so at least one pair per table met
+    # before -- event 2 must seat exactly 3 such pairs and count them,
+    # while an event that ignores history counts none.
+    for people, first in ((16, 3), (12, 1)):
+        what = "%d people" % people
+        data = os.path.join(work, "history%d.data" % people)
+        ids = ["h%02d" % i for i in range(people)]
+        d = ds.start(data)
+        c = d.client()
+        met = set()
+        met_in(run_event(c, 1, "first", ids, first), met,
+               what + ", event 1")
+        c.close()
+        check(d.stop() == 0, "mingled did not exit cleanly")
+
+        d = ds.start(data)
+        c = d.client()
+        _, tables, repeats = run_event(c, 100, "second", ids, 1)[0]
+        again = len(set(table_pairs(tables)) & met)
+        least = 0 if people == 16 else 3
+        check(again == least and repeats == again,
+              "%s: event 2 (after a restart) seats %d pairs who met at "
+              "event 1 (%d at best) and reports %d repeats"
+              % (what, again, least, repeats))
+        if people == 12:
+            _, _, repeats = run_event(c, 200, "third", ids, 1,
+                                      history=HISTORY_NONE)[0]
+            check(repeats == 0, "%s: an event without history reports %d "
+                  "repeats" % (what, repeats))
+        c.close()
+        check(d.stop() == 0, "mingled did not exit cleanly")
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.stderr.write(__doc__)
+        return 2
+    mingled, minglectl = sys.argv[1], sys.argv[2]
+    ds = Daemons(mingled)
+    failures = 0
+    t_all = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="mingle-store-") as work:
+        plan = [("lock", lambda: test_lock(ds, work)),
+                ("corrupt", lambda: test_corrupt(ds, work)),
+                ("history", lambda: test_history(ds, work)),
+                ("restart", lambda: test_restart(ds, work, minglectl)),
+                ("kill", lambda: test_kill(ds, work))]
+        only = os.environ.get("MINGLE_STORE_TESTS")
+        for name, fn in plan:
+            if only and name not in only.split(","):
+                continue
+            t0 = time.monotonic()
+            first = len(ds.all)
+            try:
+                fn()
+                print("ok   %s (%.1f s)" % (name, time.monotonic() - t0))
+            except (Failure, OSError, subprocess.TimeoutExpired) as e:
+                failures += 1
+                print("FAIL %s: %s" % (name, e))
+                for d in ds.all[first:]:
+                    print("--- daemon log ---\n%s" % d.log())
+            finally:
+                ds.kill_all()
+        for log in ds.sanitizer_logs():
+            failures += 1
+            print("FAIL sanitizer report in a daemon log:\n%s" % log)
+    print("%s in %.1f s" % ("FAILED" if failures else "passed",
+                            time.monotonic() - t_all))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
