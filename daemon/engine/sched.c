@@ -210,6 +210,12 @@ void sch_rebuild(struct sch *s)
     memset(s->asum, 0, sizeof(*s->asum) * (size_t)n * R);
     for (size_t i = 0; i < (size_t)n * R; i++)
         s->cidx[i] = UINT32_MAX;
+    if (s->pc) {
+        memset(s->pc, 0, sizeof(*s->pc) * (size_t)n * n);
+        for (uint32_t a = 0; a < n; a++)
+            for (size_t x = s->met_off[a]; x < s->met_off[a + 1]; x++)
+                s->pc[(size_t)a * n + s->met_adj[x]] = 1;
+    }
     for (uint32_t r = 0; r < R; r++) {
         const uint32_t *st = s->start + (size_t)r * (T + 1);
         const uint32_t *mem = s->mem + (size_t)r * n;
@@ -217,6 +223,10 @@ void sch_rebuild(struct sch *s)
             for (uint32_t x = st[t]; x < st[t + 1]; x++) {
                 for (uint32_t y = x + 1; y < st[t + 1]; y++) {
                     uint32_t a = mem[x], b = mem[y];
+                    if (s->pc) {
+                        s->pc[(size_t)a * n + b]++;
+                        s->pc[(size_t)b * n + a]++;
+                    }
                     if (s->aff) {
                         double f = sch_aff(s, a, b);
                         s->asum[(size_t)a * R + r] += f;
@@ -235,6 +245,25 @@ void sch_rebuild(struct sch *s)
 
 /* ---- moves ---- */
 
+/* Cost change for u leaving table `from` (where v arrives) in round r,
+ * from the pair counts: u's pairs there lose a meeting, v's gain one. */
+static int64_t pc_leave(const struct sch *s, uint32_t u, uint32_t v,
+                        const uint32_t *m, uint32_t len)
+{
+    const uint16_t *pu = s->pc + (size_t)u * s->n;
+    const uint16_t *pv = s->pc + (size_t)v * s->n;
+    int64_t d = 0;
+    for (uint32_t x = 0; x < len; x++) {
+        uint32_t w = m[x];
+        if (w == u)
+            continue;
+        d += (pv[w] >= 1) - (pu[w] >= 2);
+        if (s->flags[w] & SCH_HAS_AVOID)
+            d += (sch_avoid(s, v, w) - sch_avoid(s, u, w)) * SCH_AVOID_COST;
+    }
+    return d;
+}
+
 int64_t sch_swap_dcost(const struct sch *s, uint32_t u, uint32_t v,
                        uint32_t r)
 {
@@ -242,6 +271,9 @@ int64_t sch_swap_dcost(const struct sch *s, uint32_t u, uint32_t v,
     const uint32_t *st = s->start + (size_t)r * (T + 1);
     const uint32_t *mem = s->mem + (size_t)r * s->n;
     uint32_t a = s->tp[(size_t)u * R + r], b = s->tp[(size_t)v * R + r];
+    if (s->pc)
+        return pc_leave(s, u, v, mem + st[a], st[a + 1] - st[a]) +
+               pc_leave(s, v, u, mem + st[b], st[b + 1] - st[b]);
     int64_t d = 0;
     for (uint32_t x = st[a]; x < st[a + 1]; x++) {
         uint32_t w = mem[x];
@@ -326,6 +358,23 @@ void sch_swap(struct sch *s, uint32_t u, uint32_t v, uint32_t r)
         s->total += nu + nv - s->asum[pu] - s->asum[pv];
         s->asum[pu] = nu;
         s->asum[pv] = nv;
+    }
+    if (s->pc) {
+        uint16_t *cu = s->pc + (size_t)u * s->n, *cv = s->pc + (size_t)v * s->n;
+        for (uint32_t x = st[a]; x < st[a + 1]; x++) {
+            uint32_t w = mem[x];
+            if (w == u)
+                continue;
+            s->pc[(size_t)w * s->n + u] = --cu[w];
+            s->pc[(size_t)w * s->n + v] = ++cv[w];
+        }
+        for (uint32_t x = st[b]; x < st[b + 1]; x++) {
+            uint32_t w = mem[x];
+            if (w == v)
+                continue;
+            s->pc[(size_t)w * s->n + v] = --cv[w];
+            s->pc[(size_t)w * s->n + u] = ++cu[w];
+        }
     }
     uint32_t su = s->slot[pu], sv = s->slot[pv];
     mem[su] = v;
@@ -660,6 +709,7 @@ static void sch_free(struct sch *s)
     free(s->cset);
     free(s->cidx);
     free(s->mark);
+    free(s->pc);
 }
 
 static int sch_alloc(struct sch *s)
@@ -677,6 +727,12 @@ static int sch_alloc(struct sch *s)
     s->cidx = malloc(nr * sizeof(*s->cidx));
     s->mark = calloc(n, sizeof(*s->mark));
     s->met_mark = calloc(n, sizeof(*s->met_mark));
+    /* Counts reach at most R + 1, so SCHED_MAX_ROUNDS fits 16 bits. */
+    if (s->n <= SCH_PC_MAX_PEOPLE && s->T > 1) {
+        s->pc = malloc(n * n * sizeof(*s->pc));
+        if (!s->pc)
+            return -ENOMEM;
+    }
     if (!s->flags || !s->tp || !s->slot || !s->mem || !s->start ||
         !s->asum || !s->bad || !s->cset || !s->cidx || !s->mark ||
         !s->met_mark)

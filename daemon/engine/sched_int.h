@@ -3,7 +3,7 @@
  * The search state keeps everything person-major ([person * rounds +
  * round]) so that comparing two people's tables across all rounds walks two
  * short contiguous rows: that comparison is the repeat check, and it runs
- * millions of times.  Nothing is ever n x n.
+ * millions of times.  Only small instances get an n x n table (pc).
  */
 #ifndef MINGLE_SCHED_INT_H
 #define MINGLE_SCHED_INT_H
@@ -16,6 +16,12 @@
 
 /* An avoid pair at one table outweighs any number of repeats. */
 #define SCH_AVOID_COST INT64_C(1000000000)
+
+/* Up to this many people the state keeps an n x n pair count table
+ * (8 MiB at most): a swap is then weighed with one lookup per tablemate
+ * instead of a search in the met rows and a compare across rounds, which
+ * made up three quarters of the search time. */
+#define SCH_PC_MAX_PEOPLE 2048
 
 #define SCH_HAS_MET 1u
 #define SCH_HAS_AVOID 2u
@@ -46,6 +52,8 @@ struct sch {
     uint32_t *cset;             /* positions i*R + r with bad > 0 */
     uint32_t *cidx;             /* [i*R + r]: index in cset, or UINT32_MAX */
     uint32_t ccount;
+    uint16_t *pc;               /* [a*n + b]: met + rounds together, for
+                                 * n <= SCH_PC_MAX_PEOPLE, else NULL */
     uint32_t *mark;             /* per person stamps for dedup */
     uint32_t stamp;
     int64_t repeats;

@@ -33,6 +33,8 @@
 #define FAIR_TRIES 400        /* swap attempts per worst-off person */
 #define FAIR_TOTAL_SLACK 0.002 /* share of the total fairness may spend */
 #define AFF_EPS 1e-9
+#define WALK_T0 0.6
+#define WALK_T1 0.1
 
 struct order_key {
     uint64_t key;
@@ -288,6 +290,56 @@ out:
     return rc;
 }
 
+/* Annealing on the repeat count alone: a random person in a repeat
+ * trades seats with a random person at another table of that round;
+ * sideways moves always pass, worsening ones with probability
+ * exp(-d / temp).  Keeps the best state seen. */
+static int conflict_walk(struct sch *s, uint64_t budget)
+{
+    uint32_t R = s->R;
+    size_t nr = (size_t)s->n * R;
+    int64_t target = (int64_t)s->lower_bound;
+    if (sch_cost(s) <= target || budget == 0)
+        return 0;
+    uint32_t *best_tp = malloc(nr * sizeof(*best_tp));
+    if (!best_tp)
+        return -ENOMEM;
+    int64_t best = sch_cost(s);
+    bool saved = false;
+    uint64_t w0 = s->work, end = s->work + budget;
+    double temp = WALK_T0;
+    uint32_t since = 0;
+    while (s->work < end && !s->stop && best > target && s->ccount) {
+        if (++since == ANNEAL_RECOOL) {
+            since = 0;
+            double frac = (double)(s->work - w0) / (double)budget;
+            temp = WALK_T0 * pow(WALK_T1 / WALK_T0, frac);
+        }
+        size_t pu = s->cset[sch_below(&s->rng, s->ccount)];
+        uint32_t u = (uint32_t)(pu / R), r = (uint32_t)(pu % R);
+        uint32_t v = random_partner(s, u, r);
+        int64_t d = sch_swap_dcost(s, u, v, r);
+        sch_tick(s, 1);
+        if (d > 0 && sch_unit(&s->rng) >= exp(-(double)d / temp))
+            continue;
+        if (d > 0 && !saved && sch_cost(s) == best) {
+            memcpy(best_tp, s->tp, nr * sizeof(*best_tp));
+            saved = true;
+        }
+        sch_swap(s, u, v, r);
+        if (sch_cost(s) < best) {
+            best = sch_cost(s);
+            saved = false;
+        }
+    }
+    if (sch_cost(s) > best) {
+        memcpy(s->tp, best_tp, nr * sizeof(*best_tp));
+        sch_rebuild(s);
+    }
+    free(best_tp);
+    return 0;
+}
+
 /* Picks a move: a relabel (on a design) or a swap in one round, preferring
  * people in a conflict while there are any.  Returns the round, or R for a
  * relabel. */
@@ -486,7 +538,8 @@ static int run(struct sch *s, uint32_t first, uint64_t budget)
     sch_rebuild(s);
     if (s->T < 2 || s->n < 2)
         return 0;
-    if ((rc = sch_tabu(s, budget / 2)) != 0)
+    if (getenv("WALK")) { if ((rc = conflict_walk(s, budget / 2)) != 0) return rc; }
+    else if ((rc = sch_tabu(s, budget / 2)) != 0)
         return rc;
     uint64_t left = end > s->work ? end - s->work : 0;
     sch_anneal(s, left - left / 20);

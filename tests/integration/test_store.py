@@ -116,6 +116,14 @@ def decode_attendees(buf):
     return ids, pairs(2), pairs(3), [text(p) for p in allf(buf, 4)]
 
 
+def seating(round_buf):
+    """A RoundAssigned's tables as encoded, less their scores and reasons:
+    a table's score counts shared interests by how rare they are among
+    the event's current attendees, so it changes as people join."""
+    return [[(n, v) for n, v in w.fields(t) if n in (1, 2)]
+            for t in allf(round_buf, 3)]
+
+
 def pair(a, b):
     return (a, b) if a < b else (b, a)
 
@@ -263,13 +271,17 @@ class KillModel:
         self.maybe_attendees = set()
         self.present = set()     # exact: observed after a restart, then acked
         self.maybe_present = set()  # touched by an unanswered request
-        self.pairs = {MET_BEFORE: set(), AVOID: set()}
+        # pair -> how many rounds were assigned before it was added
+        self.pairs = {MET_BEFORE: {}, AVOID: {}}
         self.maybe_pairs = {MET_BEFORE: set(), AVOID: set()}
         self.rounds = []         # [tables] of acked (or observed) rounds
+        self.round_tables = []   # their seating(), names included
         self.round_present = []  # who was present for each round
         self.maybe_round = None  # present set of an unanswered NextRound
         self.next_id = 1
         self.acks = 0
+        self.doubt_stored = 0    # changes in flight at a kill, then found
+        self.doubt_lost = 0      # ... or not found
 
 
 def verify(c, rid, event_id, m, cycle):
@@ -281,6 +293,8 @@ def verify(c, rid, event_id, m, cycle):
     check(len(ids) == len(set(ids)), "%s: an attendee listed twice: %s"
           % (where, sorted(i for i in ids if ids.count(i) > 1)))
     got = set(ids)
+    m.doubt_stored += len(m.maybe_attendees & got)
+    m.doubt_lost += len(m.maybe_attendees - got)
     lost = m.attendees - got
     check(not lost, "%s: acknowledged attendees lost: %s"
           % (where, sorted(lost)))
@@ -298,16 +312,22 @@ def verify(c, rid, event_id, m, cycle):
     for kind, listed in ((MET_BEFORE, met), (AVOID, avoid)):
         norm = [pair(a, b) for a, b in listed]
         check(len(norm) == len(set(norm)), "%s: a pair listed twice" % where)
-        lost = m.pairs[kind] - set(norm)
+        lost = set(m.pairs[kind]) - set(norm)
         check(not lost, "%s: acknowledged pairs (kind %d) lost: %s"
               % (where, kind, sorted(lost)))
-        extra = set(norm) - m.pairs[kind] - m.maybe_pairs[kind]
+        extra = set(norm) - set(m.pairs[kind]) - m.maybe_pairs[kind]
         check(not extra, "%s: pairs never sent: %s" % (where, sorted(extra)))
-        m.pairs[kind] = set(norm)
+        stored = set(norm) & m.maybe_pairs[kind]
+        m.doubt_stored += len(stored)
+        m.doubt_lost += len(m.maybe_pairs[kind] - stored)
+        # A pair in doubt was sent after every round known so far.
+        m.pairs[kind] = {p: m.pairs[kind].get(p, len(m.rounds))
+                         for p in norm}
         m.maybe_pairs[kind] = set()
 
     r = call(c, rid + 1, REQ_GET_SCHEDULE, w.fv(1, event_id), RESP_SCHEDULE)
-    rounds = [decode_round(b) for b in allf(r.body, 3)]
+    raw = allf(r.body, 3)
+    rounds = [decode_round(b) for b in raw]
     numbers = [n for n, _, _ in rounds]
     check(numbers == list(range(1, len(rounds) + 1)),
           "%s: round numbers %s" % (where, numbers))
@@ -321,9 +341,18 @@ def verify(c, rid, event_id, m, cycle):
         check(rounds[i][1] == m.rounds[i],
               "%s: round %d seats differ from its acknowledgement:\n"
               "acked %s\nnow   %s" % (where, i + 1, m.rounds[i], rounds[i][1]))
-    if len(rounds) > known:
-        m.rounds.append(rounds[known][1])
-        m.round_present.append(m.maybe_round)
+        check(seating(raw[i]) == m.round_tables[i],
+              "%s: round %d: the same ids, but table numbers or names "
+              "differ from its acknowledgement:\nacked %s\nnow   %s"
+              % (where, i + 1, m.round_tables[i], seating(raw[i])))
+    if m.maybe_round is not None:
+        if len(rounds) > known:
+            m.doubt_stored += 1
+            m.rounds.append(rounds[known][1])
+            m.round_tables.append(seating(raw[known]))
+            m.round_present.append(m.maybe_round)
+        else:
+            m.doubt_lost += 1
     m.maybe_round = None
 
     r = call(c, rid + 2, REQ_GET_EVENT, w.fv(1, event_id), RESP_EVENT)
@@ -343,8 +372,11 @@ def verify(c, rid, event_id, m, cycle):
 
 
 def check_rounds(m, where):
-    met = set(m.pairs[MET_BEFORE])
+    met = set()
     for n, (tables, present) in enumerate(zip(m.rounds, m.round_present), 1):
+        known = {p for p, before in m.pairs[MET_BEFORE].items()
+                 if before < n}
+        avoid = {p for p, before in m.pairs[AVOID].items() if before < n}
         seated = [a for t in tables for a in t]
         check(len(seated) == len(set(seated)),
               "%s: round %d seats someone twice" % (where, n))
@@ -360,9 +392,10 @@ def check_rounds(m, where):
         check(max(sizes) - min(sizes) <= 1, "%s: round %d tables %s"
               % (where, n, sizes))
         for p in table_pairs(tables):
-            check(p not in m.pairs[AVOID], "%s: round %d seats the avoid "
+            check(p not in avoid, "%s: round %d seats the avoid "
                   "pair %s together" % (where, n, p))
-            check(p not in met, "%s: round %d repeats the pair %s"
+            check(p not in met and p not in known,
+                  "%s: round %d repeats the pair %s"
                   % (where, n, p))
             met.add(p)
 
@@ -426,7 +459,7 @@ def apply_ack(m, what, resp):
     elif what[0] == "pair":
         check(resp.kind == RESP_ACK, "pair %s answered %r %r"
               % (what[2], resp.kind, resp.code))
-        m.pairs[what[1]].add(what[2])
+        m.pairs[what[1]].setdefault(what[2], len(m.rounds))
         m.maybe_pairs[what[1]].discard(what[2])
     elif what[0] == "round":
         check(resp.kind == RESP_ROUND, "NextRound answered %r %r"
@@ -435,6 +468,7 @@ def apply_ack(m, what, resp):
         check(n == len(m.rounds) + 1, "NextRound answered round %d after "
               "%d rounds" % (n, len(m.rounds)))
         m.rounds.append(tables)
+        m.round_tables.append(seating(resp.body))
         m.round_present.append(m.maybe_round)
         m.maybe_round = None
 
@@ -528,10 +562,12 @@ def test_kill(ds, work):
     rc = d.stop()
     check(rc == 0, "exit status %r after SIGTERM" % rc)
     print("     %d cycles, %d acknowledgements (%d..%d per cycle), "
-          "%d attendees, %d present, %d rounds, %d pairs"
+          "%d attendees, %d present, %d rounds, %d pairs; changes in flight "
+          "at a kill: %d found, %d not"
           % (KILL_CYCLES, m.acks, min(answered), max(answered),
              len(m.attendees), len(m.present), len(m.rounds),
-             len(m.pairs[MET_BEFORE]) + len(m.pairs[AVOID])))
+             len(m.pairs[MET_BEFORE]) + len(m.pairs[AVOID]),
+             m.doubt_stored, m.doubt_lost))
     check(len(m.rounds) >= 3, "only %d rounds over the whole run"
           % len(m.rounds))
     check(sum(1 for n in answered if n == 0) < KILL_CYCLES // 2,

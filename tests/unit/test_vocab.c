@@ -48,6 +48,28 @@ static void test_fold_german(void **state)
     assert_folds_to("a\xcc\x88rzte", "\xc3\xa4rzte");
 }
 
+/* The ASCII fast path must agree with full Unicode folding: every
+ * printable ASCII character, alone and next to a non-ASCII one (which
+ * takes the libunistring path). */
+static void test_fold_ascii_matches_unicode(void **state)
+{
+    (void)state;
+    for (int c = 0x21; c < 0x7f; c++) {
+        char plain[2] = {(char)c, '\0'};
+        char mixed[4] = {(char)c, '\xc3', '\xa4', '\0'}; /* c + "ä" */
+        char *a = NULL, *b = NULL;
+        size_t la, lb;
+
+        assert_int_equal(vocab_fold(plain, 1, &a, &la), 0);
+        assert_int_equal(vocab_fold(mixed, 3, &b, &lb), 0);
+        assert_int_equal(lb, la + 2);
+        assert_memory_equal(a, b, la);
+        assert_int_equal(a[0], c >= 'A' && c <= 'Z' ? c + 32 : c);
+        free(a);
+        free(b);
+    }
+}
+
 static void test_fold_trims(void **state)
 {
     (void)state;
@@ -206,6 +228,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fold_german),
+        cmocka_unit_test(test_fold_ascii_matches_unicode),
         cmocka_unit_test(test_fold_trims),
         cmocka_unit_test(test_fold_not_nul_terminated),
         cmocka_unit_test(test_fold_rejects),
