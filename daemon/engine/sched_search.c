@@ -33,8 +33,8 @@
 #define FAIR_TRIES 400        /* swap attempts per worst-off person */
 #define FAIR_TOTAL_SLACK 0.002 /* share of the total fairness may spend */
 #define AFF_EPS 1e-9
-#define WALK_T0 0.6
-#define WALK_T1 0.1
+#define WALK_T0 (getenv("T0") ? atof(getenv("T0")) : 0.6)
+#define WALK_T1 (getenv("T1") ? atof(getenv("T1")) : 0.1)
 
 struct order_key {
     uint64_t key;

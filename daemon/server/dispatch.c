@@ -406,6 +406,24 @@ enum dispatch_verdict dispatch_handle(struct dispatch *d, void *peer,
     return d->failed ? DISPATCH_STOP : verdict;
 }
 
+int dispatch_set_auth_token(struct dispatch *d, const char *token)
+{
+    char *copy = NULL;
+
+    if (token != NULL && token[0] != '\0') {
+        copy = strdup(token);
+        if (copy == NULL)
+            return -ENOMEM;
+    }
+    if (d->token != NULL) {
+        explicit_bzero(d->token, d->token_len);
+        free(d->token);
+    }
+    d->token = copy;
+    d->token_len = copy ? strlen(copy) : 0;
+    return 0;
+}
+
 struct dispatch *dispatch_new(const struct dispatch_config *cfg,
                               const struct dispatch_ops *ops, void *server,
                               int *err, char *msg, size_t msgcap)
@@ -421,12 +439,8 @@ struct dispatch *dispatch_new(const struct dispatch_config *cfg,
     d->max_frame_bytes = cfg->max_frame_bytes ? cfg->max_frame_bytes
                                                : FRAME_DEFAULT_MAX_BYTES;
     d->started = time(NULL);
-    if (cfg->auth_token != NULL && cfg->auth_token[0] != '\0') {
-        d->token = strdup(cfg->auth_token);
-        if (d->token == NULL)
-            goto fail;
-        d->token_len = strlen(d->token);
-    }
+    if (dispatch_set_auth_token(d, cfg->auth_token) < 0)
+        goto fail;
     if (cfg->data_dir != NULL) {
         d->data_dir = strdup(cfg->data_dir);
         if (d->data_dir == NULL)
@@ -463,7 +477,7 @@ void dispatch_free(struct dispatch *d)
     store_free(d->store);
     pballoc_free(d->in);
     pballoc_free(d->out);
-    free(d->token);
+    dispatch_set_auth_token(d, NULL);
     free(d->data_dir);
     free(d);
 }

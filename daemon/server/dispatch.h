@@ -66,6 +66,11 @@ struct dispatch *dispatch_new(const struct dispatch_config *cfg,
                               const struct dispatch_ops *ops, void *server,
                               int *err, char *msg, size_t msgcap);
 
+/* Replaces the auth token (SIGHUP): NULL or "" means none is required.
+ * Connections that already passed Hello stay authenticated; new ones need
+ * the new token.  Returns 0, or -ENOMEM with the old token kept. */
+int dispatch_set_auth_token(struct dispatch *d, const char *token);
+
 /* Frees the dispatcher and its state; NULL is a no-op. */
 void dispatch_free(struct dispatch *d);
 

@@ -161,7 +161,7 @@ static void server_reload(struct server *srv)
         goto out;
     }
     /* Compared with the config the daemon started with: these are fixed
-     * by the listeners and by dispatch (HelloReply, token check). */
+     * by the listeners and by dispatch (HelloReply). */
     const struct cfg_daemon *boot = srv->cfg;
     if (server_listen_changed(boot, &next))
         log_msg(LOG_LEVEL_WARN, 0,
@@ -172,9 +172,10 @@ static void server_reload(struct server *srv)
     if (boot->max_frame_bytes != next.max_frame_bytes)
         log_msg(LOG_LEVEL_WARN, 0,
                 "SIGHUP: max_frame_bytes differs; restart to apply");
-    if (!server_str_eq(boot->auth_token, next.auth_token))
-        log_msg(LOG_LEVEL_WARN, 0,
-                "SIGHUP: auth token differs; restart to apply");
+    if (dispatch_set_auth_token(srv->dispatch, next.auth_token) < 0) {
+        log_msg(LOG_LEVEL_ERROR, 0, "SIGHUP: out of memory; config kept");
+        goto out;
+    }
     server_apply_cfg(srv, &next, srv->limits.max_frame_bytes);
     for (struct server_client *cl = srv->clients; cl != NULL; cl = cl->next)
         if (!cl->dead)

@@ -512,6 +512,27 @@ def test_token(d):
     c.close()
 
 
+def test_token_reload(d):
+    """SIGHUP rotates the token: new connections need the new one, a
+    connection that already said Hello keeps working."""
+    old = d.client()
+    check(old.call(1, REQ_HELLO, hello(TOKEN)).kind == RESP_HELLO, "hello")
+    new_token = "rotated-" + TOKEN
+    d.write_config("auth_token: %s\n" % new_token)
+    d.proc.send_signal(signal.SIGHUP)
+    check(d.wait_log(r"SIGHUP: config reloaded"), "token config not reloaded")
+    c = d.client()
+    c.send(request(1, REQ_HELLO, hello(TOKEN)))
+    expect_error(c, UNAUTHENTICATED, "Hello with the old token after reload")
+    c = d.client()
+    check(c.call(1, REQ_HELLO, hello(new_token)).kind == RESP_HELLO,
+          "Hello with the new token")
+    c.close()
+    check(old.call(2, REQ_GET_STATS, fv(1, 0)).kind == RESP_STATS,
+          "an authenticated connection survives the rotation")
+    old.close()
+
+
 def test_sigterm(d):
     c = d.client()
     c.call(1, REQ_HELLO, hello())
@@ -566,7 +587,8 @@ def main():
         plan = [
             ("plain", "", [test_framing, test_connection_limit, test_timeouts,
                            test_streams, test_reload, test_sigterm]),
-            ("token", "auth_token: %s\n" % TOKEN, [test_token, test_sigterm]),
+            ("token", "auth_token: %s\n" % TOKEN,
+             [test_token, test_token_reload, test_sigterm]),
         ]
         if ipv6_available():
             plan.append(("ipv6", 'listen: ["::1"]\n', [test_ipv6, test_sigterm]))

@@ -47,9 +47,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 MEETUP_YAML = os.path.join(HERE, "..", "..", "examples", "meetup.yaml")
 
 # Field numbers from proto/mingle.proto.
-REQ_HELLO, REQ_CREATE_EVENT, REQ_GET_EVENT = 2, 3, 4
+REQ_HELLO, REQ_CREATE_EVENT, REQ_GET_EVENT, REQ_LIST_EVENTS = 2, 3, 4, 5
 REQ_UPSERT, REQ_CHECK_IN, REQ_CHECK_OUT, REQ_ADD_PAIRS = 7, 9, 10, 11
 REQ_NEXT_ROUND, REQ_GET_SCHEDULE, REQ_LIST_ATTENDEES = 12, 13, 18
+REQ_EXPORT_HISTORY = 20
 RESP_ERROR, RESP_EVENT, RESP_ACK, RESP_ROUND = 2, 4, 6, 7
 RESP_SCHEDULE, RESP_ATTENDEES = 8, 12
 MET_BEFORE, AVOID = 1, 2
@@ -287,7 +288,7 @@ class KillModel:
 def verify(c, rid, event_id, m, cycle):
     """Checks the restarted daemon against the model, then adopts what it
     shows for the changes in doubt."""
-    where = "after restart %d" % cycle
+    where = "after restart %s" % cycle
     r = call(c, rid, REQ_LIST_ATTENDEES, w.fv(1, event_id), RESP_ATTENDEES)
     ids, met, avoid, present = decode_attendees(r.body)
     check(len(ids) == len(set(ids)), "%s: an attendee listed twice: %s"
@@ -398,6 +399,21 @@ def check_rounds(m, where):
                   "%s: round %d repeats the pair %s"
                   % (where, n, p))
             met.add(p)
+
+
+def snapshot(c, event_id):
+    """The encoded answers of every query on the event and the server."""
+    out = {}
+    for rid, (name, field, body) in enumerate((
+            ("ListAttendees", REQ_LIST_ATTENDEES, w.fv(1, event_id)),
+            ("GetSchedule", REQ_GET_SCHEDULE, w.fv(1, event_id)),
+            ("GetEvent", REQ_GET_EVENT, w.fv(1, event_id)),
+            ("ListEvents", REQ_LIST_EVENTS, w.fv(1, 1)),
+            ("ExportHistory", REQ_EXPORT_HISTORY, w.fv(2, 100000))), 900):
+        r = c.call(rid, field, body)
+        check(r.kind != RESP_ERROR, "%s: error %r" % (name, r.code))
+        out[name] = r.raw
+    return out
 
 
 def kill_ops(rng, m, event_id):
@@ -553,12 +569,26 @@ def test_kill(ds, work):
         verify(c, state["rid"], event_id, m, cycle)
         state["rid"] += 10
         c.close()
-    rc = d.stop()
-    check(rc == 0, "exit status %r after SIGTERM" % rc)
-    d = ds.start(data)
+    # Exact on restart: every answer byte for byte, after a kill of an idle
+    # daemon and after a clean stop.
     c = d.client()
-    verify(c, state["rid"], event_id, m, KILL_CYCLES + 1)
+    before = snapshot(c, event_id)
     c.close()
+    for how in ("SIGKILL", "SIGTERM"):
+        if how == "SIGKILL":
+            d.kill()
+        else:
+            check(d.stop() == 0, "exit status %r after SIGTERM"
+                  % d.proc.returncode)
+        d = ds.start(data)
+        c = d.client()
+        verify(c, state["rid"], event_id, m, "%s while idle" % how)
+        state["rid"] += 10
+        after = snapshot(c, event_id)
+        c.close()
+        for what in before:
+            check(after[what] == before[what], "%s differs after a %s "
+                  "restart" % (what, how))
     rc = d.stop()
     check(rc == 0, "exit status %r after SIGTERM" % rc)
     print("     %d cycles, %d acknowledgements (%d..%d per cycle), "
