@@ -123,7 +123,7 @@ static inline int64_t sch_cost(const struct sch *s)
  * `first` on, given the earlier ones (using s->mem as scratch); the others
  * need a rebuilt state and keep it exact. */
 int sch_greedy(struct sch *s, uint32_t first);
-int sch_tabu(struct sch *s, uint64_t budget);
+int sch_repair(struct sch *s, uint64_t budget);
 void sch_anneal(struct sch *s, uint64_t budget);
 int sch_fairness(struct sch *s, uint64_t budget);
 

@@ -2,9 +2,8 @@
  *
  *   greedy:   round by round, most constrained person first, into the
  *             open table that adds the least cost, then the most affinity;
- *   tabu:     conflict-directed swaps within a round, one partner always a
- *             person in a repeat (after Dotu & Van Hentenryck's social
- *             golfer search), with random tenure and perturbation;
+ *   repair:   annealing on the repeat count: a person in a repeat trades
+ *             seats with someone at another table of that round;
  *   anneal:   simulated annealing on affinity over moves that never add
  *             repeats or avoid violations (plus relabels on a design);
  *   fairness: swaps that lift the worst-off attendee while lowering the
@@ -14,18 +13,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef DBG
-#include <stdio.h>
-#endif
 
 #include "sched_int.h"
 
-#define TABU_SCAN_ALL 0
-#define TABU_SAMPLE 12
-#define TABU_TENURE_MIN 4
-#define TABU_TENURE_SPAN 12
-#define TABU_STALL 600        /* iterations without a new best */
-#define TABU_KICK 3           /* random swaps when stalled */
 #define ANNEAL_PROBES 256     /* moves sampled to pick the temperature */
 #define ANNEAL_COOLING 1e-3   /* final / initial temperature */
 #define ANNEAL_RECOOL 256     /* moves between temperature updates */
@@ -33,8 +23,10 @@
 #define FAIR_TRIES 400        /* swap attempts per worst-off person */
 #define FAIR_TOTAL_SLACK 0.002 /* share of the total fairness may spend */
 #define AFF_EPS 1e-9
-#define WALK_T0 (getenv("T0") ? atof(getenv("T0")) : 0.6)
-#define WALK_T1 (getenv("T1") ? atof(getenv("T1")) : 0.1)
+/* Repair temperatures, in repeats: at the start one worsening swap in
+ * about 30 passes, at the end one in 20,000. */
+#define WALK_T0 0.3
+#define WALK_T1 0.1
 
 struct order_key {
     uint64_t key;
@@ -165,136 +157,15 @@ static uint32_t random_partner(struct sch *s, uint32_t u, uint32_t r)
     }
 }
 
-static void kick(struct sch *s)
-{
-    for (int k = 0; k < TABU_KICK; k++) {
-        uint32_t u, r;
-        if (s->ccount) {
-            uint32_t pos = s->cset[sch_below(&s->rng, s->ccount)];
-            u = pos / s->R;
-            r = pos % s->R;
-        } else {
-            u = sch_below(&s->rng, s->n);
-            r = sch_below(&s->rng, s->R);
-        }
-        sch_swap(s, u, random_partner(s, u, r), r);
-    }
-}
-
-/* Min-conflicts tabu search after Dotu & Van Hentenryck's social golfer
- * search: take a random person in a repeat, weigh swapping them with
- * everyone at another table of that round (a sample on large instances),
- * and make the best swap that does not send someone back to a table they
- * left within their tenure, unless it beats the best state.  Forbidding
- * the return rather than freezing the person keeps the rest of their
- * moves open, which matters when a round has few conflicts to pick from.
- * When the best has not improved for a while, restart from it with a few
- * random swaps. */
-int sch_tabu(struct sch *s, uint64_t budget)
-{
-    uint32_t n = s->n, R = s->R;
-    size_t nr = (size_t)n * R;
-    int64_t target = (int64_t)s->lower_bound;
-    if (sch_cost(s) <= target)
-        return 0;
-    uint32_t *best_tp = malloc(nr * sizeof(*best_tp));
-    uint64_t *until = calloc(nr, sizeof(*until));
-    uint32_t *left = malloc(nr * sizeof(*left));
-    int rc = -ENOMEM;
-    if (!best_tp || !until || !left)
-        goto out;
-    int64_t best = sch_cost(s);
-    bool saved = false;
-    uint64_t end = s->work + budget, iter = 0, stall = 0;
-    bool scan_all = n <= TABU_SCAN_ALL;
-    uint32_t span = n / 2 > TABU_TENURE_SPAN ? n / 2 : TABU_TENURE_SPAN;
-
-    while (s->work < end && !s->stop && best > target && s->ccount) {
-        int64_t cost = sch_cost(s), bd = INT64_MAX;
-        uint32_t bv = UINT32_MAX, ties = 0;
-        size_t pu = s->cset[sch_below(&s->rng, s->ccount)];
-        uint32_t u = (uint32_t)(pu / R), r = (uint32_t)(pu % R);
-        uint32_t a = s->tp[pu];
-        bool u_held = until[pu] > iter;
-        const uint32_t *mem = s->mem + (size_t)r * n;
-        uint32_t cand = scan_all ? n : TABU_SAMPLE, tries = 0;
-        for (uint32_t j = 0; j < cand; j++) {
-            uint32_t v = scan_all ? mem[j] : mem[sch_below(&s->rng, n)];
-            size_t pv = (size_t)v * R + r;
-            uint32_t b = s->tp[pv];
-            if (b == a)
-                continue;
-            tries++;
-            int64_t d = sch_swap_dcost(s, u, v, r);
-            bool is_tabu = (u_held && left[pu] == b) ||
-                           (until[pv] > iter && left[pv] == a);
-            if (is_tabu && cost + d >= best)
-                continue;
-            if (d < bd) {
-                bd = d;
-                ties = 1;
-            } else if (d != bd || sch_below(&s->rng, ++ties) != 0) {
-                continue;
-            }
-            bv = v;
-        }
-        sch_tick(s, tries);
-        iter++;
-        /* Snapshot a best state only when leaving it: a descent that
-         * improves at every step then copies nothing. */
-        if (!saved && cost == best && (bd > 0 || stall == TABU_STALL)) {
-            memcpy(best_tp, s->tp, nr * sizeof(*best_tp));
-            saved = true;
-        }
-        if (bv != UINT32_MAX) {
-            size_t pv = (size_t)bv * R + r;
-            left[pu] = a;
-            left[pv] = s->tp[pv];
-            until[pu] = iter + TABU_TENURE_MIN + sch_below(&s->rng, span);
-            until[pv] = iter + TABU_TENURE_MIN + sch_below(&s->rng, span);
-            sch_swap(s, u, bv, r);
-#ifdef DBG
-            if (sch_cost(s) != cost + bd) fprintf(stderr, "MISMATCH %lld+%lld -> %lld\n", (long long)cost, (long long)bd, (long long)sch_cost(s));
-#endif
-        }
-        if (sch_cost(s) < best) {
-#ifdef DBG
-            fprintf(stderr, "  it %llu best %lld\n", (unsigned long long)iter, (long long)sch_cost(s));
-#endif
-            best = sch_cost(s);
-            saved = false;
-            stall = 0;
-        } else if (++stall > TABU_STALL) {
-            /* Stuck: restart near the best state, not from the drift. */
-            if (sch_cost(s) > best) {
-                memcpy(s->tp, best_tp, nr * sizeof(*best_tp));
-                sch_rebuild(s);
-                sch_tick(s, nr);
-            }
-            kick(s);
-            stall = 0;
-        }
-    }
-    if (sch_cost(s) > best) {
-        memcpy(s->tp, best_tp, nr * sizeof(*best_tp));
-        sch_rebuild(s);
-    }
-#ifdef DBG
-    fprintf(stderr, "tabu: iter %llu best %lld cost %lld work %llu end %llu stop %d cc %u\n", (unsigned long long)iter, (long long)best, (long long)sch_cost(s), (unsigned long long)s->work, (unsigned long long)end, s->stop, s->ccount);
-#endif
-    rc = 0;
-out:
-    free(best_tp);
-    free(until);
-    free(left);
-    return rc;
-}
-
-/* Annealing on the repeat count alone: a random person in a repeat
- * trades seats with a random person at another table of that round;
- * sideways moves always pass, worsening ones with probability
- * exp(-d / temp).  Keeps the best state seen. */
-static int conflict_walk(struct sch *s, uint64_t budget)
+/* Annealing on the repeat count alone: a random person in a repeat trades
+ * seats with a random person at another table of that round; sideways
+ * moves always pass, worsening ones with probability exp(-d / temp).
+ * This replaced a min-conflicts tabu search (best of all swaps of one
+ * conflicting person, after Dotu & Van Hentenryck): per unit of work the
+ * tabu walk weighed ~50 swaps per step where this makes ~50 steps, and it
+ * stalled at 2-4 times the repeats this reaches (e.g. 15/3/7 without a
+ * design: 3-6 repeats against 0).  Keeps the best state seen. */
+int sch_repair(struct sch *s, uint64_t budget)
 {
     uint32_t R = s->R;
     size_t nr = (size_t)s->n * R;
@@ -528,7 +399,7 @@ int sch_fairness(struct sch *s, uint64_t budget)
     return 0;
 }
 
-/* Greedy from round `first`, then tabu, annealing and fairness. */
+/* Greedy from round `first`, then repair, annealing and fairness. */
 static int run(struct sch *s, uint32_t first, uint64_t budget)
 {
     uint64_t end = s->work + budget;
@@ -538,8 +409,7 @@ static int run(struct sch *s, uint32_t first, uint64_t budget)
     sch_rebuild(s);
     if (s->T < 2 || s->n < 2)
         return 0;
-    if (getenv("WALK")) { if ((rc = conflict_walk(s, budget / 2)) != 0) return rc; }
-    else if ((rc = sch_tabu(s, budget / 2)) != 0)
+    if ((rc = sch_repair(s, budget / 2)) != 0)
         return rc;
     uint64_t left = end > s->work ? end - s->work : 0;
     sch_anneal(s, left - left / 20);

@@ -21,10 +21,15 @@
  * short), and make server_run() return 0.  SIGHUP reloads the config file
  * all-or-nothing: a file that fails to load or check is logged and the
  * running config kept; timeouts, the output cap, max_connections and the
- * log level apply at once (to connections already open too).  A changed
- * listen address, port, data_dir, max_frame_bytes or auth token is logged
- * as needing a restart and otherwise ignored: listeners and dispatch are
- * built once.
+ * log level apply at once (to connections already open too), and a new
+ * auth token to connections that have not said Hello yet.  A changed
+ * listen address, port, data_dir or max_frame_bytes is logged as needing
+ * a restart and otherwise ignored: listeners and the store are set up
+ * once.
+ *
+ * A failed store commit stops the daemon like SIGTERM, but server_run()
+ * then returns -EIO: memory may be ahead of the disk, and serving on would
+ * answer from state a restart would not bring back.
  */
 #ifndef MINGLE_SERVER_H
 #define MINGLE_SERVER_H
