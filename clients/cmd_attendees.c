@@ -43,16 +43,30 @@ static size_t ctl_elem_bytes(size_t packed)
     return 1 + frame_put_prefix(prefix, packed) + packed;
 }
 
-/* Finds the end of the batch starting at `from`: as many items as fit
- * in `budget` bytes and `max_items`.  Returns 0 or -EMSGSIZE when item
- * `from` alone is too big. */
-static int ctl_next_batch(const size_t *sizes, size_t from, size_t n,
+/* A request whose repeated field `fill` points at items [from, to);
+ * `size` gives the wire bytes of item i. */
+struct ctl_batcher {
+    Mingle__V1__Request req;
+    void (*fill)(struct ctl_batcher *b, size_t from, size_t to);
+    size_t (*size)(const struct ctl_batcher *b, size_t i);
+    const char *what; /* an item, for errors: "attendee" */
+};
+
+/* Finds the end of the batch starting at `from`: as many of the `n` items
+ * as fit in `budget` bytes and `max_items`.  Returns 0 or -EMSGSIZE when
+ * item `from` alone is too big. */
+static int ctl_next_batch(const struct ctl_batcher *b, size_t from, size_t n,
                           size_t budget, size_t max_items, size_t *end)
 {
     size_t i = from, used = 0;
 
-    while (i < n && i - from < max_items && used + sizes[i] <= budget)
-        used += sizes[i++];
+    for (; i < n && i - from < max_items; i++) {
+        size_t sz = b->size(b, i);
+
+        if (used + sz > budget)
+            break;
+        used += sz;
+    }
     if (i == from)
         return -EMSGSIZE;
     *end = i;
@@ -74,19 +88,12 @@ static void ctl_batch_limits(struct ctl *ctl, size_t *budget,
                                                        : CTL_BATCH_ITEMS;
 }
 
-/* A request whose repeated field `fill` points at items [from, to). */
-struct ctl_batcher {
-    Mingle__V1__Request req;
-    void (*fill)(struct ctl_batcher *b, size_t from, size_t to);
-    void *items;
-    const char *what;
-};
-
-/* Sends the `n` items, whose wire sizes are `sizes`, in as few requests
- * as the limits allow, each answered by an Ack; *present (when non-NULL)
- * gets the last Ack's count of attendees present. */
-static int ctl_send_batches(struct ctl *ctl, struct ctl_batcher *b,
-                            const size_t *sizes, size_t n, uint64_t *present)
+/* Sends the `n` items in as few requests as the limits allow, each
+ * answered by an Ack; *present (when non-NULL) gets the last Ack's count
+ * of attendees present.  Connects even when n is 0, so that an upload to
+ * an unreachable server fails whatever it carries. */
+static int ctl_send_batches(struct ctl *ctl, struct ctl_batcher *b, size_t n,
+                            uint64_t *present)
 {
     Mingle__V1__Response *resp;
     size_t budget, max_items, from = 0, end;
@@ -96,7 +103,7 @@ static int ctl_send_batches(struct ctl *ctl, struct ctl_batcher *b,
         return rc;
     ctl_batch_limits(ctl, &budget, &max_items);
     while (from < n) {
-        if (ctl_next_batch(sizes, from, n, budget, max_items, &end) != 0) {
+        if (ctl_next_batch(b, from, n, budget, max_items, &end) != 0) {
             ctl_error("%s %zu alone exceeds the server's frame limit", b->what,
                       from + 1);
             return CTL_EXIT_USAGE;
@@ -126,20 +133,28 @@ static void ctl_fill_upsert(struct ctl_batcher *b, size_t from, size_t to)
     u->up.n_attendees = to - from;
 }
 
+static size_t ctl_size_upsert(const struct ctl_batcher *b, size_t i)
+{
+    const struct ctl_upsert *u = (const struct ctl_upsert *)b;
+
+    return ctl_elem_bytes(mingle__v1__attendee__get_packed_size(u->ptrs[i]));
+}
+
 static int ctl_upload_attendees(struct ctl *ctl, uint64_t id,
                                 const struct cfg_event *ev)
 {
-    struct ctl_upsert u = {0};
+    struct ctl_upsert u = {.b = {.req = MINGLE__V1__REQUEST__INIT,
+                                 .fill = ctl_fill_upsert,
+                                 .size = ctl_size_upsert,
+                                 .what = "attendee"}};
     Mingle__V1__Attendee *msgs;
-    size_t *sizes, i, n = ev->n_attendees;
-    int rc = CTL_EXIT_OK;
+    size_t i, n = ev->n_attendees;
+    int rc;
 
     msgs = calloc(n ? n : 1, sizeof(*msgs));
     u.ptrs = calloc(n ? n : 1, sizeof(*u.ptrs));
-    sizes = calloc(n ? n : 1, sizeof(*sizes));
-    if (msgs == NULL || u.ptrs == NULL || sizes == NULL) {
-        ctl_error("out of memory");
-        rc = CTL_EXIT_CONN;
+    if (msgs == NULL || u.ptrs == NULL) {
+        rc = ctl_oom();
         goto out;
     }
     /* The messages borrow the event file's strings: packing only reads. */
@@ -159,18 +174,13 @@ static int ctl_upload_attendees(struct ctl *ctl, uint64_t id,
         m->seeks = (char **)p->seeks;
         m->n_seeks = p->n_seeks;
         u.ptrs[i] = m;
-        sizes[i] = ctl_elem_bytes(mingle__v1__attendee__get_packed_size(m));
     }
     mingle__v1__upsert_attendees__init(&u.up);
     u.up.event_id = id;
-    u.b.req = (Mingle__V1__Request)MINGLE__V1__REQUEST__INIT;
     u.b.req.body_case = MINGLE__V1__REQUEST__BODY_UPSERT_ATTENDEES;
     u.b.req.upsert_attendees = &u.up;
-    u.b.fill = ctl_fill_upsert;
-    u.b.what = "attendee";
-    rc = ctl_send_batches(ctl, &u.b, sizes, n, NULL);
+    rc = ctl_send_batches(ctl, &u.b, n, NULL);
 out:
-    free(sizes);
     free(u.ptrs);
     free(msgs);
     return rc;
@@ -190,24 +200,32 @@ static void ctl_fill_pairs(struct ctl_batcher *b, size_t from, size_t to)
     p->add.n_pairs = to - from;
 }
 
+static size_t ctl_size_pairs(const struct ctl_batcher *b, size_t i)
+{
+    const struct ctl_pairs *p = (const struct ctl_pairs *)b;
+
+    return ctl_elem_bytes(mingle__v1__pair__get_packed_size(p->ptrs[i]));
+}
+
 static int ctl_upload_pairs(struct ctl *ctl, uint64_t id,
                             const struct cfg_event *ev,
                             const struct cfg_pair *pairs, size_t n,
                             Mingle__V1__PairKind kind)
 {
-    struct ctl_pairs p = {0};
+    struct ctl_pairs p = {.b = {.req = MINGLE__V1__REQUEST__INIT,
+                                .fill = ctl_fill_pairs,
+                                .size = ctl_size_pairs,
+                                .what = "pair"}};
     Mingle__V1__Pair *msgs;
-    size_t *sizes, i;
-    int rc = CTL_EXIT_OK;
+    size_t i;
+    int rc;
 
     if (n == 0)
         return CTL_EXIT_OK;
     msgs = calloc(n, sizeof(*msgs));
     p.ptrs = calloc(n, sizeof(*p.ptrs));
-    sizes = calloc(n, sizeof(*sizes));
-    if (msgs == NULL || p.ptrs == NULL || sizes == NULL) {
-        ctl_error("out of memory");
-        rc = CTL_EXIT_CONN;
+    if (msgs == NULL || p.ptrs == NULL) {
+        rc = ctl_oom();
         goto out;
     }
     for (i = 0; i < n; i++) {
@@ -215,19 +233,14 @@ static int ctl_upload_pairs(struct ctl *ctl, uint64_t id,
         msgs[i].a = (char *)ev->attendees[pairs[i].a].id;
         msgs[i].b = (char *)ev->attendees[pairs[i].b].id;
         p.ptrs[i] = &msgs[i];
-        sizes[i] = ctl_elem_bytes(mingle__v1__pair__get_packed_size(&msgs[i]));
     }
     mingle__v1__add_pairs__init(&p.add);
     p.add.event_id = id;
     p.add.kind = kind;
-    p.b.req = (Mingle__V1__Request)MINGLE__V1__REQUEST__INIT;
     p.b.req.body_case = MINGLE__V1__REQUEST__BODY_ADD_PAIRS;
     p.b.req.add_pairs = &p.add;
-    p.b.fill = ctl_fill_pairs;
-    p.b.what = "pair";
-    rc = ctl_send_batches(ctl, &p.b, sizes, n, NULL);
+    rc = ctl_send_batches(ctl, &p.b, n, NULL);
 out:
-    free(sizes);
     free(p.ptrs);
     free(msgs);
     return rc;
@@ -254,13 +267,12 @@ static int ctl_attendees_load(struct ctl *ctl, const struct ctl_cmd *cmd,
     const struct ctl_opt opts[] = {{"--event", &event, NULL}};
     struct cfg_event *ev = NULL;
     uint64_t id;
-    int npos, rc;
+    int rc;
 
-    rc = ctl_parse_args(cmd, argc, argv, opts, 1, &npos);
+    /* A bad file is reported before the server is contacted. */
+    rc = ctl_parse_exact(cmd, argc, argv, opts, 1, 1, "one event file");
     if (rc != CTL_EXIT_OK)
         return rc;
-    if (npos != 1)
-        return ctl_usage_error(cmd, "expected one event file");
     rc = ctl_load_event_file(argv[0], &ev);
     if (rc == CTL_EXIT_OK)
         rc = ctl_resolve_event(ctl, event, &id);
@@ -288,6 +300,17 @@ static void ctl_yaml_str(FILE *f, const char *s)
             fputc(c, f);
     }
     fputc('"', f);
+}
+
+/* A profile's text field; an empty one is left out, as the event file
+ * allows. */
+static void ctl_yaml_field(FILE *f, const char *key, const char *value)
+{
+    if (value[0] == '\0')
+        return;
+    fprintf(f, "    %s: ", key);
+    ctl_yaml_str(f, value);
+    fputc('\n', f);
 }
 
 static void ctl_yaml_list(FILE *f, const char *key, char **items, size_t n)
@@ -341,8 +364,6 @@ static void ctl_yaml_event(FILE *f, const Mingle__V1__EventInfo *e)
 static int ctl_attendees_export(struct ctl *ctl, const struct ctl_cmd *cmd,
                                 int argc, char **argv)
 {
-    const char *event = NULL;
-    const struct ctl_opt opts[] = {{"--event", &event, NULL}};
     Mingle__V1__Request req = MINGLE__V1__REQUEST__INIT;
     Mingle__V1__GetEvent get = MINGLE__V1__GET_EVENT__INIT;
     Mingle__V1__ListAttendees list = MINGLE__V1__LIST_ATTENDEES__INIT;
@@ -350,14 +371,9 @@ static int ctl_attendees_export(struct ctl *ctl, const struct ctl_cmd *cmd,
     const Mingle__V1__AttendeeList *al;
     uint64_t id;
     size_t i;
-    int npos, rc;
+    int rc;
 
-    rc = ctl_parse_args(cmd, argc, argv, opts, 1, &npos);
-    if (rc != CTL_EXIT_OK)
-        return rc;
-    if (npos != 0)
-        return ctl_usage_error(cmd, "unexpected argument '%s'", argv[0]);
-    rc = ctl_resolve_event(ctl, event, &id);
+    rc = ctl_event_args(ctl, cmd, argc, argv, 0, NULL, &id);
     if (rc != CTL_EXIT_OK)
         return rc;
     get.event_id = id;
@@ -383,51 +399,28 @@ static int ctl_attendees_export(struct ctl *ctl, const struct ctl_cmd *cmd,
         fputs("  - id: ", stdout);
         ctl_yaml_str(stdout, a->id);
         fputc('\n', stdout);
-        if (a->name[0] != '\0') {
-            fputs("    name: ", stdout);
-            ctl_yaml_str(stdout, a->name);
-            fputc('\n', stdout);
-        }
-        if (a->company[0] != '\0') {
-            fputs("    company: ", stdout);
-            ctl_yaml_str(stdout, a->company);
-            fputc('\n', stdout);
-        }
-        if (a->industry[0] != '\0') {
-            fputs("    industry: ", stdout);
-            ctl_yaml_str(stdout, a->industry);
-            fputc('\n', stdout);
-        }
+        ctl_yaml_field(stdout, "name", a->name);
+        ctl_yaml_field(stdout, "company", a->company);
+        ctl_yaml_field(stdout, "industry", a->industry);
         ctl_yaml_list(stdout, "interests", a->interests, a->n_interests);
         ctl_yaml_list(stdout, "offers", a->offers, a->n_offers);
         ctl_yaml_list(stdout, "seeks", a->seeks, a->n_seeks);
     }
     ctl_yaml_pairs(stdout, "met_before", al->met_before, al->n_met_before);
     ctl_yaml_pairs(stdout, "avoid", al->avoid, al->n_avoid);
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        ctl_error("cannot write the export: %s", strerror(errno));
-        return CTL_EXIT_USAGE;
-    }
-    return CTL_EXIT_OK;
+    return ctl_flush("the export");
 }
 
 static int ctl_attendee_remove(struct ctl *ctl, const struct ctl_cmd *cmd,
                                int argc, char **argv)
 {
-    const char *event = NULL;
-    const struct ctl_opt opts[] = {{"--event", &event, NULL}};
     Mingle__V1__Request req = MINGLE__V1__REQUEST__INIT;
     Mingle__V1__RemoveAttendee rm = MINGLE__V1__REMOVE_ATTENDEE__INIT;
     Mingle__V1__Response *resp;
     uint64_t id;
-    int npos, rc;
+    int rc;
 
-    rc = ctl_parse_args(cmd, argc, argv, opts, 1, &npos);
-    if (rc != CTL_EXIT_OK)
-        return rc;
-    if (npos != 1)
-        return ctl_usage_error(cmd, "expected one attendee id");
-    rc = ctl_resolve_event(ctl, event, &id);
+    rc = ctl_event_args(ctl, cmd, argc, argv, 1, "one attendee id", &id);
     if (rc != CTL_EXIT_OK)
         return rc;
     rm.event_id = id;
@@ -453,6 +446,13 @@ static void ctl_fill_presence(struct ctl_batcher *b, size_t from, size_t to)
 
     p->in.attendee_ids = p->out.attendee_ids = p->ids + from;
     p->in.n_attendee_ids = p->out.n_attendee_ids = to - from;
+}
+
+static size_t ctl_size_presence(const struct ctl_batcher *b, size_t i)
+{
+    const struct ctl_presence *p = (const struct ctl_presence *)b;
+
+    return ctl_elem_bytes(strlen(p->ids[i]));
 }
 
 /* Copies every attendee id of event `id` (the response dies with the
@@ -482,8 +482,7 @@ static int ctl_all_ids(struct ctl *ctl, uint64_t id, char ***ids, size_t *n)
     }
     return CTL_EXIT_OK;
 oom:
-    ctl_error("out of memory");
-    return CTL_EXIT_CONN;
+    return ctl_oom();
 }
 
 static int ctl_presence(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
@@ -493,9 +492,12 @@ static int ctl_presence(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
     bool all = false;
     const struct ctl_opt opts[] = {{"--event", &event, NULL},
                                    {"--all", NULL, &all}};
-    struct ctl_presence p = {0};
+    struct ctl_presence p = {.b = {.req = MINGLE__V1__REQUEST__INIT,
+                                   .fill = ctl_fill_presence,
+                                   .size = ctl_size_presence,
+                                   .what = "id"}};
     char **owned = NULL;
-    size_t *sizes = NULL, n = 0, i;
+    size_t n = 0, i;
     uint64_t id, present = 0;
     int npos, rc;
 
@@ -517,18 +519,9 @@ static int ctl_presence(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
         p.ids = argv;
         n = (size_t)npos;
     }
-    sizes = calloc(n ? n : 1, sizeof(*sizes));
-    if (sizes == NULL) {
-        ctl_error("out of memory");
-        rc = CTL_EXIT_CONN;
-        goto out;
-    }
-    for (i = 0; i < n; i++)
-        sizes[i] = ctl_elem_bytes(strlen(p.ids[i]));
     mingle__v1__check_in__init(&p.in);
     mingle__v1__check_out__init(&p.out);
     p.in.event_id = p.out.event_id = id;
-    p.b.req = (Mingle__V1__Request)MINGLE__V1__REQUEST__INIT;
     if (check_in) {
         p.b.req.body_case = MINGLE__V1__REQUEST__BODY_CHECK_IN;
         p.b.req.check_in = &p.in;
@@ -536,9 +529,7 @@ static int ctl_presence(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
         p.b.req.body_case = MINGLE__V1__REQUEST__BODY_CHECK_OUT;
         p.b.req.check_out = &p.out;
     }
-    p.b.fill = ctl_fill_presence;
-    p.b.what = "id";
-    rc = ctl_send_batches(ctl, &p.b, sizes, n, &present);
+    rc = ctl_send_batches(ctl, &p.b, n, &present);
     if (rc == CTL_EXIT_OK)
         printf("checked %s %zu; %" PRIu64 " present\n",
                check_in ? "in" : "out", n, present);
@@ -548,7 +539,6 @@ out:
             free(owned[i]);
         free(owned);
     }
-    free(sizes);
     return rc;
 }
 

@@ -1,8 +1,6 @@
 /* cmd_event.c -- event create, list, show, close. */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <string.h>
 #include <time.h>
 
 #include "ctl.h"
@@ -136,14 +134,12 @@ static int ctl_event_list(struct ctl *ctl, const struct ctl_cmd *cmd,
     Mingle__V1__Request req = MINGLE__V1__REQUEST__INIT;
     Mingle__V1__ListEvents list = MINGLE__V1__LIST_EVENTS__INIT;
     Mingle__V1__Response *resp;
-    int npos, rc;
     size_t i;
+    int rc;
 
-    rc = ctl_parse_args(cmd, argc, argv, opts, 1, &npos);
+    rc = ctl_parse_exact(cmd, argc, argv, opts, 1, 0, NULL);
     if (rc != CTL_EXIT_OK)
         return rc;
-    if (npos != 0)
-        return ctl_usage_error(cmd, "unexpected argument '%s'", argv[0]);
     list.include_closed = all;
     req.body_case = MINGLE__V1__REQUEST__BODY_LIST_EVENTS;
     req.list_events = &list;

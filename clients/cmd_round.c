@@ -29,6 +29,8 @@ static void ctl_view_free(struct ctl_view *v)
     free(v->seats);
 }
 
+/* Fills `v` for rounds rs[0..n).  Returns 0, or -ENOMEM with nothing
+ * left to free. */
 static int ctl_view_build(struct ctl_view *v, Mingle__V1__RoundAssigned **rs,
                           size_t n)
 {
@@ -73,20 +75,18 @@ static int ctl_write(enum out_format fmt, const char *event,
 {
     struct ctl_view v = {0};
     struct out_schedule s = {.event = event, .summary = *sum};
+    int rc = CTL_EXIT_OK;
 
-    if (ctl_view_build(&v, rs, n) != 0) {
-        ctl_error("out of memory");
-        return CTL_EXIT_CONN;
-    }
+    if (ctl_view_build(&v, rs, n) != 0)
+        return ctl_oom();
     s.rounds = v.rounds;
     s.n_rounds = (uint32_t)n;
     if (out_write(stdout, fmt, &s) != 0) {
-        ctl_view_free(&v);
         ctl_error("cannot write to stdout: %s", strerror(errno));
-        return CTL_EXIT_USAGE;
+        rc = CTL_EXIT_USAGE;
     }
     ctl_view_free(&v);
-    return CTL_EXIT_OK;
+    return rc;
 }
 
 /* Prints text with control bytes as spaces, like output.c does. */
@@ -138,11 +138,7 @@ static int ctl_print_round(enum out_format fmt, Mingle__V1__RoundAssigned *r)
 
     if (fmt == OUT_TEXT) {
         ctl_round_text(r);
-        if (fflush(stdout) != 0 || ferror(stdout)) {
-            ctl_error("cannot write to stdout: %s", strerror(errno));
-            return CTL_EXIT_USAGE;
-        }
-        return CTL_EXIT_OK;
+        return ctl_flush("to stdout");
     }
     if (r->summary != NULL) {
         sum.attendees = r->summary->attendees;
@@ -153,7 +149,8 @@ static int ctl_print_round(enum out_format fmt, Mingle__V1__RoundAssigned *r)
     return ctl_write(fmt, "", &r, 1, &sum);
 }
 
-/* --event and --format, the options most commands here share. */
+/* --event and --format, the options of the commands that print rounds;
+ * the format is checked before the event is looked up. */
 static int ctl_event_format(struct ctl *ctl, const struct ctl_cmd *cmd,
                             int argc, char **argv, uint64_t *id,
                             enum out_format *fmt)
@@ -161,19 +158,14 @@ static int ctl_event_format(struct ctl *ctl, const struct ctl_cmd *cmd,
     const char *event = NULL, *format = NULL;
     const struct ctl_opt opts[] = {{"--event", &event, NULL},
                                    {"--format", &format, NULL}};
-    int npos, rc;
+    int rc = ctl_parse_exact(cmd, argc, argv, opts, 2, 0, NULL);
 
-    rc = ctl_parse_args(cmd, argc, argv, opts, fmt != NULL ? 2 : 1, &npos);
     if (rc != CTL_EXIT_OK)
         return rc;
-    if (npos != 0)
-        return ctl_usage_error(cmd, "unexpected argument '%s'", argv[0]);
-    if (fmt != NULL) {
-        *fmt = OUT_TEXT;
-        if (format != NULL && out_parse_format(format, fmt) != 0)
-            return ctl_usage_error(cmd, "bad --format '%s': expected text, "
-                                   "json or csv", format);
-    }
+    *fmt = OUT_TEXT;
+    if (format != NULL && out_parse_format(format, fmt) != 0)
+        return ctl_usage_error(cmd, "bad --format '%s': expected text, "
+                               "json or csv", format);
     return ctl_resolve_event(ctl, event, id);
 }
 
@@ -240,7 +232,7 @@ static int ctl_event_export(struct ctl *ctl, const struct ctl_cmd *cmd,
                             int argc, char **argv)
 {
     uint64_t id;
-    int rc = ctl_event_format(ctl, cmd, argc, argv, &id, NULL);
+    int rc = ctl_event_args(ctl, cmd, argc, argv, 0, NULL, &id);
 
     return rc != CTL_EXIT_OK ? rc : ctl_schedule_as(ctl, id, OUT_JSON);
 }
@@ -306,21 +298,14 @@ static void ctl_print_join(char **tags, size_t n)
 static int ctl_explain(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
                        char **argv)
 {
-    const char *event = NULL;
-    const struct ctl_opt opts[] = {{"--event", &event, NULL}};
     Mingle__V1__Request req = MINGLE__V1__REQUEST__INIT;
     Mingle__V1__Explain ex = MINGLE__V1__EXPLAIN__INIT;
     Mingle__V1__Response *resp;
     const Mingle__V1__ExplainReply *e;
     uint64_t id;
-    int npos, rc;
+    int rc;
 
-    rc = ctl_parse_args(cmd, argc, argv, opts, 1, &npos);
-    if (rc != CTL_EXIT_OK)
-        return rc;
-    if (npos != 2)
-        return ctl_usage_error(cmd, "expected two attendee ids");
-    rc = ctl_resolve_event(ctl, event, &id);
+    rc = ctl_event_args(ctl, cmd, argc, argv, 2, "two attendee ids", &id);
     if (rc != CTL_EXIT_OK)
         return rc;
     ex.event_id = id;
@@ -365,13 +350,11 @@ static int ctl_stats(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
     Mingle__V1__Response *resp;
     const Mingle__V1__Stats *s;
     uint64_t id = 0;
-    int npos, rc;
+    int rc;
 
-    rc = ctl_parse_args(cmd, argc, argv, opts, 2, &npos);
+    rc = ctl_parse_exact(cmd, argc, argv, opts, 2, 0, NULL);
     if (rc != CTL_EXIT_OK)
         return rc;
-    if (npos != 0)
-        return ctl_usage_error(cmd, "unexpected argument '%s'", argv[0]);
     if (server && event != NULL)
         return ctl_usage_error(cmd, "--server and --event exclude each other");
     if (!server) {
@@ -429,13 +412,11 @@ static int ctl_history_export(struct ctl *ctl, const struct ctl_cmd *cmd,
     Mingle__V1__Response *resp;
     uint64_t after = 0;
     size_t i;
-    int npos, rc;
+    int rc;
 
-    rc = ctl_parse_args(cmd, argc, argv, opts, 1, &npos);
+    rc = ctl_parse_exact(cmd, argc, argv, opts, 1, 0, NULL);
     if (rc != CTL_EXIT_OK)
         return rc;
-    if (npos != 0)
-        return ctl_usage_error(cmd, "unexpected argument '%s'", argv[0]);
     if (after_arg != NULL && ctl_parse_u64(after_arg, UINT64_MAX, &after) != 0)
         return ctl_usage_error(cmd, "bad --after '%s'", after_arg);
     puts("seq,a,b,event_id,round,at_unix");
@@ -464,11 +445,7 @@ static int ctl_history_export(struct ctl *ctl, const struct ctl_cmd *cmd,
         if (!h->more || h->n_encounters == 0)
             break;
     }
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        ctl_error("cannot write to stdout: %s", strerror(errno));
-        return CTL_EXIT_USAGE;
-    }
-    return CTL_EXIT_OK;
+    return ctl_flush("to stdout");
 }
 
 const struct ctl_cmd ctl_round_cmds[] = {

@@ -52,6 +52,21 @@ struct ctl_opt {
 int ctl_parse_args(const struct ctl_cmd *cmd, int argc, char **argv,
                    const struct ctl_opt *opts, size_t n_opts, int *npos);
 
+/* ctl_parse_args() for a command that takes exactly `npos` positional
+ * arguments; `what` names them for the usage error ("one attendee id";
+ * unused when npos is 0, where the first stray argument is named).
+ * Returns CTL_EXIT_OK, or CTL_EXIT_USAGE after printing why. */
+int ctl_parse_exact(const struct ctl_cmd *cmd, int argc, char **argv,
+                    const struct ctl_opt *opts, size_t n_opts, int npos,
+                    const char *what);
+
+/* The arguments of a command on one event: --event and `npos` positional
+ * arguments (as ctl_parse_exact), then the event as ctl_resolve_event()
+ * finds it.  Returns CTL_EXIT_OK with *id set, else the exit status after
+ * printing why. */
+int ctl_event_args(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
+                   char **argv, int npos, const char *what, uint64_t *id);
+
 /* Prints "minglectl: <message>" and the command's usage line; returns
  * CTL_EXIT_USAGE. */
 __attribute__((format(printf, 2, 3)))
@@ -60,6 +75,15 @@ int ctl_usage_error(const struct ctl_cmd *cmd, const char *fmt, ...);
 /* Prints "minglectl: <message>" on stderr. */
 __attribute__((format(printf, 1, 2)))
 void ctl_error(const char *fmt, ...);
+
+/* Prints that memory ran out; returns CTL_EXIT_CONN, the status of a
+ * request that could not be made. */
+int ctl_oom(void);
+
+/* Flushes stdout, where a command's output goes, so that a full disk or a
+ * closed pipe is an error, not a silently short file.  Returns
+ * CTL_EXIT_OK, or CTL_EXIT_USAGE after printing "cannot write <what>". */
+int ctl_flush(const char *what);
 
 /* Parses a decimal unsigned number no larger than `max`.  Returns 0 or
  * -EINVAL. */

@@ -154,12 +154,10 @@ static int ctl_send_all(struct ctl_conn *c, const uint8_t *p, size_t len,
         }
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
             rc = -errno;
-            ctl_set_err(c, "cannot send to the server: %s", strerror(-rc));
-            return rc;
-        }
-        rc = ctl_wait(c->fd, POLLOUT, deadline);
+        else
+            rc = ctl_wait(c->fd, POLLOUT, deadline);
         if (rc != 0) {
             ctl_set_err(c, "cannot send to the server: %s", strerror(-rc));
             return rc;

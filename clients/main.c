@@ -18,26 +18,36 @@
 #define CTL_MAX_TIMEOUT_S 86400u
 #define CTL_MAX_WORDS 2
 
+__attribute__((format(printf, 1, 0)))
+static void ctl_verror(const char *fmt, va_list ap)
+{
+    fputs("minglectl: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
 void ctl_error(const char *fmt, ...)
 {
     va_list ap;
 
-    fputs("minglectl: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    ctl_verror(fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+}
+
+int ctl_oom(void)
+{
+    ctl_error("out of memory");
+    return CTL_EXIT_CONN;
 }
 
 int ctl_usage_error(const struct ctl_cmd *cmd, const char *fmt, ...)
 {
     va_list ap;
 
-    fputs("minglectl: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    ctl_verror(fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
     if (cmd != NULL)
         fprintf(stderr, "usage: minglectl %s %s\n", cmd->words, cmd->usage);
     else
@@ -119,10 +129,39 @@ int ctl_parse_args(const struct ctl_cmd *cmd, int argc, char **argv,
     return CTL_EXIT_OK;
 }
 
+int ctl_parse_exact(const struct ctl_cmd *cmd, int argc, char **argv,
+                    const struct ctl_opt *opts, size_t n_opts, int npos,
+                    const char *what)
+{
+    int got, rc = ctl_parse_args(cmd, argc, argv, opts, n_opts, &got);
+
+    if (rc != CTL_EXIT_OK || got == npos)
+        return rc;
+    if (npos == 0)
+        return ctl_usage_error(cmd, "unexpected argument '%s'", argv[0]);
+    return ctl_usage_error(cmd, "expected %s", what);
+}
+
+int ctl_flush(const char *what)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        ctl_error("cannot write %s: %s", what, strerror(errno));
+        return CTL_EXIT_USAGE;
+    }
+    return CTL_EXIT_OK;
+}
+
+/* A ctl_conn failure as an exit status: a refusal by the server is not
+ * a connection problem. */
+static int ctl_exit_of(int rc)
+{
+    return rc == -EREMOTEIO ? CTL_EXIT_SERVER : CTL_EXIT_CONN;
+}
+
 int ctl_conn_fail(struct ctl *ctl, int rc)
 {
     ctl_error("%s", ctl_conn_error(ctl->conn));
-    return rc == -EREMOTEIO ? CTL_EXIT_SERVER : CTL_EXIT_CONN;
+    return ctl_exit_of(rc);
 }
 
 int ctl_connect(struct ctl *ctl)
@@ -135,7 +174,7 @@ int ctl_connect(struct ctl *ctl)
     rc = ctl_conn_open(&ctl->opts, &ctl->conn, err, sizeof(err));
     if (rc != 0) {
         ctl_error("%s", err);
-        return rc == -EREMOTEIO ? CTL_EXIT_SERVER : CTL_EXIT_CONN;
+        return ctl_exit_of(rc);
     }
     return CTL_EXIT_OK;
 }
@@ -194,6 +233,16 @@ int ctl_resolve_event(struct ctl *ctl, const char *arg, uint64_t *id)
     return CTL_EXIT_OK;
 }
 
+int ctl_event_args(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
+                   char **argv, int npos, const char *what, uint64_t *id)
+{
+    const char *event = NULL;
+    const struct ctl_opt opts[] = {{"--event", &event, NULL}};
+    int rc = ctl_parse_exact(cmd, argc, argv, opts, 1, npos, what);
+
+    return rc != CTL_EXIT_OK ? rc : ctl_resolve_event(ctl, event, id);
+}
+
 static const struct {
     const struct ctl_cmd *cmds;
     const size_t *n;
@@ -202,6 +251,14 @@ static const struct {
     {ctl_attendee_cmds, &ctl_attendee_n_cmds},
     {ctl_round_cmds, &ctl_round_n_cmds},
 };
+
+/* Whether command `c` is one of group `group` ("event"), whose name is
+ * `glen` bytes long. */
+static bool ctl_in_group(const struct ctl_cmd *c, const char *group,
+                         size_t glen)
+{
+    return strncmp(c->words, group, glen) == 0 && c->words[glen] == ' ';
+}
 
 static void ctl_help(FILE *f, const char *group)
 {
@@ -220,8 +277,7 @@ static void ctl_help(FILE *f, const char *group)
         for (k = 0; k < *ctl_tables[t].n; k++) {
             const struct ctl_cmd *c = &ctl_tables[t].cmds[k];
 
-            if (group != NULL && (strncmp(c->words, group, glen) != 0 ||
-                                  c->words[glen] != ' '))
+            if (group != NULL && !ctl_in_group(c, group, glen))
                 continue;
             fprintf(f, "  %-18s %s\n", c->words, c->summary);
         }
@@ -259,8 +315,7 @@ static bool ctl_is_group(const char *word)
 
     for (t = 0; t < sizeof(ctl_tables) / sizeof(ctl_tables[0]); t++)
         for (k = 0; k < *ctl_tables[t].n; k++)
-            if (strncmp(ctl_tables[t].cmds[k].words, word, len) == 0 &&
-                ctl_tables[t].cmds[k].words[len] == ' ')
+            if (ctl_in_group(&ctl_tables[t].cmds[k], word, len))
                 return true;
     return false;
 }

@@ -1,9 +1,11 @@
-/* sched.c -- scheduler state, its exact bookkeeping, the lower bound and
- * the public entry points.  The search phases live in sched_search.c.
+/* sched.c -- scheduler state, its exact bookkeeping and the public entry
+ * points.  The search phases live in sched_search.c, the people map, met
+ * rows and lower bound in sched_bound.c.
  *
  * Costs are kept exact under every move rather than recomputed: a swap
  * touches two tables of one round, i.e. 4 (k - 1) pairs, and for each of
- * them only its meetings across rounds (one row compare) matter.
+ * them only its meetings across rounds matter: one lookup in the pair
+ * count table on small instances, a row compare and a met search else.
  */
 #include <errno.h>
 #include <math.h>
@@ -386,6 +388,18 @@ void sch_swap(struct sch *s, uint32_t u, uint32_t v, uint32_t r)
     account_swap_pairs(s, u, v, r, 1);
 }
 
+int sch_use_pair_counts(struct sch *s)
+{
+    if (s->pc || s->n > SCH_PC_MAX_PEOPLE)
+        return 0;
+    /* Counts reach at most R + 1, so SCHED_MAX_ROUNDS fits 16 bits. */
+    s->pc = malloc((size_t)s->n * s->n * sizeof(*s->pc));
+    if (!s->pc)
+        return -ENOMEM;
+    sch_rebuild(s);
+    return 0;
+}
+
 static int64_t pair_cost(bool av, bool m, uint32_t cnt)
 {
     if (cnt == 0)
@@ -444,237 +458,6 @@ void sch_relabel(struct sch *s, uint32_t u, uint32_t v)
             sch_swap(s, u, v, r);
 }
 
-/* ---- people: roster index -> local index ---- */
-
-struct pmap {
-    uint32_t *key;
-    uint32_t *val;
-    size_t mask;
-};
-
-static uint32_t pmap_hash(uint32_t x)
-{
-    uint64_t h = (uint64_t)x * UINT64_C(0x9e3779b97f4a7c15);
-    return (uint32_t)(h >> 32);
-}
-
-static int pmap_init(struct pmap *m, const uint32_t *people, uint32_t n)
-{
-    size_t cap = 16;
-    while (cap < (size_t)n * 2)
-        cap <<= 1;
-    m->mask = cap - 1;
-    m->key = malloc(cap * sizeof(*m->key));
-    m->val = malloc(cap * sizeof(*m->val));
-    if (!m->key || !m->val)
-        return -ENOMEM;
-    for (size_t i = 0; i < cap; i++)
-        m->val[i] = UINT32_MAX;
-    for (uint32_t i = 0; i < n; i++) {
-        size_t h = pmap_hash(people[i]) & m->mask;
-        while (m->val[h] != UINT32_MAX) {
-            if (m->key[h] == people[i])
-                return -EINVAL;
-            h = (h + 1) & m->mask;
-        }
-        m->key[h] = people[i];
-        m->val[h] = i;
-    }
-    return 0;
-}
-
-static uint32_t pmap_get(const struct pmap *m, uint32_t key)
-{
-    size_t h = pmap_hash(key) & m->mask;
-    while (m->val[h] != UINT32_MAX) {
-        if (m->key[h] == key)
-            return m->val[h];
-        h = (h + 1) & m->mask;
-    }
-    return UINT32_MAX;
-}
-
-static void pmap_clear(struct pmap *m)
-{
-    free(m->key);
-    free(m->val);
-}
-
-/* ---- lower bound ---- */
-
-uint32_t sched_table_count(uint32_t n, uint32_t table_size)
-{
-    if (n == 0 || table_size == 0)
-        return 0;
-    return n / table_size + (n % table_size != 0);
-}
-
-/* Counts, per seated person, met and avoid partners among the seated, and
- * sets the lookup flags.  `deg` receives |met(p) u avoid(p)| when non-NULL;
- * *excluded the number of seated pairs that are met or avoid. */
-static void count_pairs(const struct pmap *pm, const struct pairset *met,
-                        const struct pairset *avoid, uint32_t *deg,
-                        uint8_t *flags, uint64_t *excluded)
-{
-    uint32_t a, b;
-    size_t cur = 0;
-    *excluded = 0;
-    if (met) {
-        while (pairset_next(met, &cur, &a, &b)) {
-            uint32_t la = pmap_get(pm, a), lb = pmap_get(pm, b);
-            if (la == UINT32_MAX || lb == UINT32_MAX)
-                continue;
-            (*excluded)++;
-            if (deg) {
-                deg[la]++;
-                deg[lb]++;
-            }
-            if (flags) {
-                flags[la] |= SCH_HAS_MET;
-                flags[lb] |= SCH_HAS_MET;
-            }
-        }
-    }
-    cur = 0;
-    if (avoid) {
-        while (pairset_next(avoid, &cur, &a, &b)) {
-            uint32_t la = pmap_get(pm, a), lb = pmap_get(pm, b);
-            if (la == UINT32_MAX || lb == UINT32_MAX)
-                continue;
-            if (flags) {
-                flags[la] |= SCH_HAS_AVOID;
-                flags[lb] |= SCH_HAS_AVOID;
-            }
-            if (met && pairset_has(met, a, b))
-                continue;
-            (*excluded)++;
-            if (deg) {
-                deg[la]++;
-                deg[lb]++;
-            }
-        }
-    }
-}
-
-/* Met pairs among the seated as sorted rows of local indices.  Live
- * planning passes a pairset that grows with every round and may hold the
- * history of people not seated now; hashing into it for every candidate
- * pair dominated planning, a binary search in a short row does not.
- *
- * Rows come out sorted without comparisons.  Each pair is first listed
- * under its larger end.  Walking those lists in index order appends the
- * larger ends to the rows of the smaller ones, in increasing order; a
- * second walk over the rows so built appends the smaller ends, again in
- * increasing order, in front.  Row x: its smaller partners, then its
- * larger ones. */
-static int build_met_adj(struct sch *s, const struct pmap *pm)
-{
-    size_t cur = 0, total = 0, n1 = (size_t)s->n + 1;
-    size_t *below = NULL, *up = NULL, *down = NULL;
-    uint32_t *half = NULL, a, b;
-    int rc = -ENOMEM;
-
-    s->met_off = calloc(n1, sizeof(*s->met_off));
-    below = calloc(n1, sizeof(*below));
-    up = malloc(n1 * sizeof(*up));
-    down = malloc(n1 * sizeof(*down));
-    if (!s->met_off || !below || !up || !down)
-        goto out;
-    while (s->met && pairset_next(s->met, &cur, &a, &b)) {
-        uint32_t la = pmap_get(pm, a), lb = pmap_get(pm, b);
-        if (la == UINT32_MAX || lb == UINT32_MAX)
-            continue;
-        s->met_off[la + 1]++;
-        s->met_off[lb + 1]++;
-        below[(la > lb ? la : lb) + 1]++;
-        total++;
-    }
-    for (uint32_t i = 0; i < s->n; i++) {
-        s->met_off[i + 1] += s->met_off[i];
-        below[i + 1] += below[i];
-    }
-    s->met_adj = malloc((total ? 2 * total : 1) * sizeof(*s->met_adj));
-    half = malloc((total ? total : 1) * sizeof(*half));
-    if (!s->met_adj || !half)
-        goto out;
-    memcpy(down, below, n1 * sizeof(*down));
-    cur = 0;
-    while (s->met && pairset_next(s->met, &cur, &a, &b)) {
-        uint32_t la = pmap_get(pm, a), lb = pmap_get(pm, b);
-        if (la == UINT32_MAX || lb == UINT32_MAX)
-            continue;
-        if (la > lb)
-            half[down[la]++] = lb;
-        else
-            half[down[lb]++] = la;
-    }
-    /* below[i + 1] - below[i] is how many partners of i are smaller. */
-    for (uint32_t i = 0; i < s->n; i++)
-        up[i] = s->met_off[i] + (below[i + 1] - below[i]);
-    for (uint32_t i = 0; i < s->n; i++)
-        for (size_t x = below[i]; x < below[i + 1]; x++)
-            s->met_adj[up[half[x]]++] = i;
-    for (uint32_t i = 0; i < s->n; i++)
-        down[i] = s->met_off[i];
-    for (uint32_t j = 0; j < s->n; j++) {
-        size_t first_up = s->met_off[j] + (below[j + 1] - below[j]);
-        for (size_t x = first_up; x < s->met_off[j + 1]; x++)
-            s->met_adj[down[s->met_adj[x]]++] = j;
-    }
-    rc = 0;
-out:
-    free(below);
-    free(up);
-    free(down);
-    free(half);
-    return rc;
-}
-
-/* Both bounds assume avoid pairs stay apart.  Global: the table sizes
- * imply a number of pair meetings; at most one per still-new pair is new.
- * Per person: p meets at least rounds * (smallest table - 1) partners but
- * has only n - 1 - |met(p) u avoid(p)| new ones; every repeat is counted
- * by both of its people. */
-static uint64_t lower_bound(uint32_t n, uint32_t k, uint32_t R,
-                            const uint32_t *deg, uint64_t excluded)
-{
-    uint32_t T = sched_table_count(n, k);
-    if (T == 0)
-        return 0;
-    uint64_t base = n / T, extra = n % T;
-    uint64_t meet = (uint64_t)R * ((T - extra) * (base * (base - 1) / 2) +
-                                   extra * ((base + 1) * base / 2));
-    uint64_t avail = (uint64_t)n * (n - 1) / 2 - excluded;
-    uint64_t global = meet > avail ? meet - avail : 0;
-    uint64_t need = (uint64_t)R * (base - 1), excess = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        uint64_t fresh = (uint64_t)n - 1 - deg[i];
-        if (need > fresh)
-            excess += need - fresh;
-    }
-    uint64_t person = (excess + 1) / 2;
-    return global > person ? global : person;
-}
-
-uint64_t sched_repeat_lower_bound(const struct sched_input *in,
-                                  uint32_t table_size, uint32_t rounds)
-{
-    struct pmap pm = {0};
-    uint32_t *deg = NULL;
-    uint64_t lb = 0, excluded;
-    if (!in || in->n == 0 || !in->people || table_size < 2 || rounds < 1)
-        return 0;
-    deg = calloc(in->n, sizeof(*deg));
-    if (!deg || pmap_init(&pm, in->people, in->n) != 0)
-        goto out;
-    count_pairs(&pm, in->met, in->avoid, deg, NULL, &excluded);
-    lb = lower_bound(in->n, table_size, rounds, deg, excluded);
-out:
-    pmap_clear(&pm);
-    free(deg);
-    return lb;
-}
-
 /* ---- solve ---- */
 
 /* Work budget in move evaluations: enough for the search to settle on
@@ -727,12 +510,6 @@ static int sch_alloc(struct sch *s)
     s->cidx = malloc(nr * sizeof(*s->cidx));
     s->mark = calloc(n, sizeof(*s->mark));
     s->met_mark = calloc(n, sizeof(*s->met_mark));
-    /* Counts reach at most R + 1, so SCHED_MAX_ROUNDS fits 16 bits. */
-    if (s->n <= SCH_PC_MAX_PEOPLE && s->T > 1) {
-        s->pc = malloc(n * n * sizeof(*s->pc));
-        if (!s->pc)
-            return -ENOMEM;
-    }
     if (!s->flags || !s->tp || !s->slot || !s->mem || !s->start ||
         !s->asum || !s->bad || !s->cset || !s->cidx || !s->mark ||
         !s->met_mark)
@@ -745,7 +522,7 @@ static int sch_alloc(struct sch *s)
 static bool wants_design(uint32_t n, uint32_t k, uint32_t R)
 {
     uint32_t smallest = n / sched_table_count(n, k);
-    return (uint64_t)R * (k - 1) * 2 > (uint64_t)(n - 1) &&
+    return (uint64_t)R * (k - 1) * 2 >= (uint64_t)(n - 1) &&
            (uint64_t)R * (smallest - 1) <= (uint64_t)(n - 1);
 }
 
@@ -835,7 +612,7 @@ int sched_solve(const struct sched_input *in, const struct sched_params *p,
                 struct sched_result **out)
 {
     struct sch s = {0};
-    struct pmap pm = {0};
+    struct sch_pmap pm = {0};
     uint32_t *deg = NULL;
     struct sched_result *res = NULL;
     uint64_t excluded;
@@ -860,15 +637,15 @@ int sched_solve(const struct sched_input *in, const struct sched_params *p,
         rc = -ENOMEM;
         goto out;
     }
-    if ((rc = pmap_init(&pm, in->people, in->n)) != 0)
+    if ((rc = sch_pmap_init(&pm, in->people, in->n)) != 0)
         goto out;
     if ((rc = sch_alloc(&s)) != 0)
         goto out;
-    if ((rc = build_met_adj(&s, &pm)) != 0)
+    if ((rc = sch_build_met_adj(&s, &pm)) != 0)
         goto out;
-    count_pairs(&pm, in->met, in->avoid, deg, s.flags, &excluded);
+    sch_count_pairs(&pm, in->met, in->avoid, deg, s.flags, &excluded);
     s.deg = deg;
-    s.lower_bound = lower_bound(s.n, p->table_size, s.R, deg, excluded);
+    s.lower_bound = sch_lower_bound(s.n, p->table_size, s.R, deg, excluded);
 
     double effort = p->effort > 0 ? p->effort : 1.0;
     uint32_t limit_ms = p->time_limit_ms ? p->time_limit_ms
@@ -914,8 +691,9 @@ int sched_solve(const struct sched_input *in, const struct sched_params *p,
         /* Seating an avoid pair frees a partner: bound repeats without
          * assuming avoid pairs stay apart, so it holds for this result. */
         memset(deg, 0, s.n * sizeof(*deg));
-        count_pairs(&pm, in->met, NULL, deg, NULL, &excluded);
-        s.lower_bound = lower_bound(s.n, p->table_size, s.R, deg, excluded);
+        sch_count_pairs(&pm, in->met, NULL, deg, NULL, &excluded);
+        s.lower_bound = sch_lower_bound(s.n, p->table_size, s.R, deg,
+                                        excluded);
     }
     if ((rc = fill_result(&s, res)) != 0)
         goto out;
@@ -925,7 +703,7 @@ int sched_solve(const struct sched_input *in, const struct sched_params *p,
     res = NULL;
 out:
     sched_result_free(res);
-    pmap_clear(&pm);
+    sch_pmap_clear(&pm);
     free(deg);
     sch_free(&s);
     return rc;

@@ -1,4 +1,5 @@
-/* sched_int.h -- scheduler internals shared by sched.c and sched_search.c.
+/* sched_int.h -- scheduler internals shared by sched.c, sched_bound.c and
+ * sched_search.c.
  *
  * The search state keeps everything person-major ([person * rounds +
  * round]) so that comparing two people's tables across all rounds walks two
@@ -17,11 +18,13 @@
 /* An avoid pair at one table outweighs any number of repeats. */
 #define SCH_AVOID_COST INT64_C(1000000000)
 
-/* Up to this many people the state keeps an n x n pair count table
- * (8 MiB at most): a swap is then weighed with one lookup per tablemate
- * instead of a search in the met rows and a compare across rounds, which
- * made up three quarters of the search time. */
-#define SCH_PC_MAX_PEOPLE 2048
+/* Up to this many people repair keeps an n x n pair count table (2 MiB
+ * at most): a swap is then weighed with one lookup per tablemate instead
+ * of a search in the met rows and a compare across rounds, which made up
+ * three quarters of the search time.  Building it is a cost of its own
+ * (about 8 ms at 2,000 people, where live planning takes 15), so larger
+ * instances go without. */
+#define SCH_PC_MAX_PEOPLE 1024
 
 #define SCH_HAS_MET 1u
 #define SCH_HAS_AVOID 2u
@@ -52,8 +55,8 @@ struct sch {
     uint32_t *cset;             /* positions i*R + r with bad > 0 */
     uint32_t *cidx;             /* [i*R + r]: index in cset, or UINT32_MAX */
     uint32_t ccount;
-    uint16_t *pc;               /* [a*n + b]: met + rounds together, for
-                                 * n <= SCH_PC_MAX_PEOPLE, else NULL */
+    uint16_t *pc;               /* [a*n + b]: met + rounds together, or
+                                 * NULL: see sch_use_pair_counts() */
     uint32_t *mark;             /* per person stamps for dedup */
     uint32_t stamp;
     int64_t repeats;
@@ -98,6 +101,11 @@ int64_t sch_meet_cost(const struct sch *s, uint32_t a, uint32_t b,
 /* Rebuilds slots, caches, counts and the conflict set from s->tp. */
 void sch_rebuild(struct sch *s);
 
+/* Up to SCH_PC_MAX_PEOPLE, allocates and fills s->pc (kept exact from then
+ * on); a no-op above that or when already done.  Returns 0 or -ENOMEM.
+ * Only repair asks: most schedules reach the bound without it. */
+int sch_use_pair_counts(struct sch *s);
+
 /* Cost (avoid * SCH_AVOID_COST + repeats) change if u and v, at different
  * tables of round r, traded seats. */
 int64_t sch_swap_dcost(const struct sch *s, uint32_t u, uint32_t v,
@@ -127,8 +135,41 @@ int sch_repair(struct sch *s, uint64_t budget);
 void sch_anneal(struct sch *s, uint64_t budget);
 int sch_fairness(struct sch *s, uint64_t budget);
 
-/* The whole search within s->budget: all phases from the first
- * `designed` rounds already in s->tp (0: none).  Leaves s rebuilt. */
+/* The whole search: all phases from the first `designed` rounds already
+ * in s->tp (0: none), within s->budget except that repair may take up to
+ * REPAIR_PC_FACTOR times its share when pair counts make its steps that
+ * much cheaper.  Leaves s rebuilt. */
 int sch_search(struct sch *s, uint32_t designed);
+
+/* ---- sched_bound.c ---- */
+
+/* Roster index -> local index, open addressing. */
+struct sch_pmap {
+    uint32_t *key;
+    uint32_t *val;
+    size_t mask;
+};
+
+/* Maps people[i] to i; -EINVAL if someone is listed twice, -ENOMEM.
+ * sch_pmap_clear() frees it, also after a failed init. */
+int sch_pmap_init(struct sch_pmap *m, const uint32_t *people, uint32_t n);
+/* Local index of roster index `key`, or UINT32_MAX if not seated. */
+uint32_t sch_pmap_get(const struct sch_pmap *m, uint32_t key);
+void sch_pmap_clear(struct sch_pmap *m);
+
+/* Counts, per seated person, met and avoid partners among the seated, and
+ * sets the lookup flags.  `deg` receives |met(p) u avoid(p)| when non-NULL;
+ * *excluded the number of seated pairs that are met or avoid. */
+void sch_count_pairs(const struct sch_pmap *pm, const struct pairset *met,
+                     const struct pairset *avoid, uint32_t *deg,
+                     uint8_t *flags, uint64_t *excluded);
+
+/* Builds s->met_off and s->met_adj from s->met; 0 or -ENOMEM. */
+int sch_build_met_adj(struct sch *s, const struct sch_pmap *pm);
+
+/* Repeats no schedule of n people at tables of k for R rounds can avoid,
+ * given deg and excluded from sch_count_pairs(). */
+uint64_t sch_lower_bound(uint32_t n, uint32_t k, uint32_t R,
+                         const uint32_t *deg, uint64_t excluded);
 
 #endif

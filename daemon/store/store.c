@@ -219,6 +219,7 @@ static int st_lock(struct store *s, const char *dir, const char *path)
                        dir, pid[0] != '\0' ? pid : "unknown");
     }
     len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+    errno = EIO; /* what a short write reports */
     if (ftruncate(s->lock_fd, 0) < 0 ||
         pwrite(s->lock_fd, pid, (size_t)len, 0) != len)
         return st_fail(s, -errno, "cannot write %s: %s", path,
@@ -264,7 +265,12 @@ static int st_check(struct store *s, const char *path, int64_t *version)
                       "change it (%s)", path, sqlite3_errmsg(s->db));
     } else {
         const char *msg = (const char *)sqlite3_column_text(st, 0);
+        const char *nl = msg != NULL ? strchr(msg, '\n') : NULL;
 
+        /* A first line "*** in database main ***" only names the schema;
+         * the damage is described on the next one. */
+        if (nl != NULL && strncmp(msg, "*** ", 4) == 0)
+            msg = nl + 1;
         if (msg == NULL || strcmp(msg, "ok") != 0)
             ret = st_fail(s, -EBADMSG, "%s is corrupt; refusing to use or "
                           "change it (%.*s)", path, msg != NULL ?
@@ -302,7 +308,7 @@ static int st_migrate(struct store *s, int64_t version)
 /* The counters store_commit() continues from. */
 static int st_load_counters(struct store *s)
 {
-    int64_t a, r, p, e;
+    int64_t a = 0, r = 0, p = 0, e = 0;
     int ret;
 
     ret = st_query_int(s, "SELECT max(seq) FROM attendees", 0, &a);

@@ -250,8 +250,11 @@ static int st_next_idx(struct store *s, uint64_t event, uint32_t **slot)
         return 0;
     sqlite3_bind_int64(s->st[ST_ATT_NEXT_IDX], 1, (int64_t)event);
     ret = st_get(s, ST_ATT_NEXT_IDX, &next);
-    if (ret != 0)
-        return ret < 0 ? ret : -EIO;
+    if (ret > 0)
+        return st_fail(s, -EIO, "no next index for event %llu",
+                       (unsigned long long)event);
+    if (ret < 0)
+        return ret;
     **slot = (uint32_t)next + 1;
     return 0;
 }

@@ -59,12 +59,19 @@ struct st_evc {
  * 0 for person ids, the event id for its attendees. */
 struct st_map;
 
+/* An empty map, or NULL on ENOMEM; free with st_map_free (NULL: no-op). */
 struct st_map *st_map_new(void);
 void st_map_free(struct st_map *m);
-/* Inserts or replaces; -ENOMEM. */
+
+/* Maps (ns, key) to `value`, replacing any old value; the map keeps its
+ * own copy of `key`.  Returns 0, or -ENOMEM with the map unchanged. */
 int st_map_put(struct st_map *m, uint64_t ns, const char *key, int64_t value);
+
+/* Whether (ns, key) is mapped; if so, its value is stored in *value. */
 bool st_map_get(const struct st_map *m, uint64_t ns, const char *key,
                 int64_t *value);
+
+/* Unmaps (ns, key); a key that is not mapped is ignored. */
 void st_map_del(struct st_map *m, uint64_t ns, const char *key);
 
 struct store {
@@ -85,6 +92,9 @@ struct store {
     struct st_map *ids;
     char err[STORE_ERR_BYTES];
 };
+
+/* The functions below that return int return 0 or a negative errno, with
+ * the reason in s->err. */
 
 /* printf into s->err; returns `ret` for tail calls. */
 int st_fail(struct store *s, int ret, const char *fmt, ...)

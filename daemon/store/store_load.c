@@ -174,11 +174,12 @@ static int ld_flush(struct ld *l)
 static int ld_batch(struct ld *l, enum meetup_change_kind kind,
                     uint64_t event, enum meetup_pair_kind pair_kind)
 {
+    int ret;
+
     if (l->n > 0 && l->kind == kind && l->event == event &&
         l->pair_kind == pair_kind && l->n < LD_BATCH)
         return 0;
-    int ret = ld_flush(l);
-
+    ret = ld_flush(l);
     if (ret < 0)
         return ret;
     l->kind = kind;
@@ -192,6 +193,37 @@ static int ld_prepare(struct ld *l, const char *sql, sqlite3_stmt **st)
     if (sqlite3_prepare_v2(l->s->db, sql, -1, st, NULL) != SQLITE_OK)
         return st_fail_db(l->s, "load");
     return 0;
+}
+
+/* Ends a pass over `st` whose last step returned `rc`: a step error is
+ * reported as `what`, the pending batch is applied, and the batch and
+ * the statement are freed whatever happened.  Returns `ret` when it is a
+ * failure already, else 0 or the new failure. */
+static int ld_end(struct ld *l, sqlite3_stmt *st, int ret, int rc,
+                  const char *what)
+{
+    if (ret == 0 && rc != SQLITE_DONE)
+        ret = st_fail_db(l->s, what);
+    if (ret == 0)
+        ret = ld_flush(l);
+    ld_reset(l);
+    sqlite3_finalize(st);
+    return ret;
+}
+
+/* Runs `sql` and hands each row to `row` (with `ctx`) until one fails,
+ * then ends the pass as ld_end() does. */
+static int ld_each(struct ld *l, const char *sql, const char *what,
+                   int (*row)(struct ld *l, sqlite3_stmt *st, void *ctx),
+                   void *ctx)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = SQLITE_DONE, ret;
+
+    ret = ld_prepare(l, sql, &st);
+    while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        ret = row(l, st, ctx);
+    return ld_end(l, st, ret, rc, what);
 }
 
 /* The stand-in id for a forgotten person, into buf: their token, with
@@ -275,47 +307,32 @@ static int ld_vocab_seed(struct ld *l, uint64_t event, const char *id)
     return ret;
 }
 
-static int ld_events(struct ld *l)
+/* Events are numbered 1, 2, ... without gaps: l->n_events counts them,
+ * and other rows use it to check their event. */
+static int ld_event(struct ld *l, sqlite3_stmt *st, void *ctx)
 {
-    sqlite3_stmt *st = NULL;
-    uint64_t expect = 1;
-    int rc, ret;
+    struct meetup_change ch = {0};
+    struct meetup_event_def *d = &ch.event;
 
-    ret = ld_prepare(l, "SELECT id, name, table_size, rounds_planned,"
-                     " w_interests, w_business, w_same_company, seed,"
-                     " history_kind, history_last_events, history_since,"
-                     " created FROM events ORDER BY id", &st);
-    while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct meetup_change ch = {0};
-        struct meetup_event_def *d = &ch.event;
-
-        ch.kind = MEETUP_CH_EVENT_CREATE;
-        ch.event_id = (uint64_t)sqlite3_column_int64(st, 0);
-        if (ch.event_id != expect++) {
-            ret = st_fail(l->s, -EBADMSG, "event ids are not contiguous");
-            break;
-        }
-        d->name = (const char *)sqlite3_column_text(st, 1);
-        d->table_size = (uint32_t)sqlite3_column_int64(st, 2);
-        d->rounds_planned = (uint32_t)sqlite3_column_int64(st, 3);
-        d->weights.interests = sqlite3_column_double(st, 4);
-        d->weights.business = sqlite3_column_double(st, 5);
-        d->weights.same_company = sqlite3_column_double(st, 6);
-        d->seed = (uint64_t)sqlite3_column_int64(st, 7);
-        d->history.kind = (enum meetup_scope_kind)sqlite3_column_int(st, 8);
-        d->history.last_events = (uint32_t)sqlite3_column_int64(st, 9);
-        d->history.since_unix = sqlite3_column_int64(st, 10);
-        d->created_unix = sqlite3_column_int64(st, 11);
-        if (d->name == NULL)
-            ret = st_fail(l->s, -EBADMSG, "event without a name");
-        else
-            ret = ld_apply(l, &ch);
-    }
-    if (ret == 0 && rc != SQLITE_DONE)
-        ret = st_fail_db(l->s, "load events");
-    sqlite3_finalize(st);
-    l->n_events = expect - 1;
-    return ret;
+    (void)ctx;
+    ch.kind = MEETUP_CH_EVENT_CREATE;
+    ch.event_id = (uint64_t)sqlite3_column_int64(st, 0);
+    if (ch.event_id != ++l->n_events)
+        return st_fail(l->s, -EBADMSG, "event ids are not contiguous");
+    d->name = (const char *)sqlite3_column_text(st, 1);
+    d->table_size = (uint32_t)sqlite3_column_int64(st, 2);
+    d->rounds_planned = (uint32_t)sqlite3_column_int64(st, 3);
+    d->weights.interests = sqlite3_column_double(st, 4);
+    d->weights.business = sqlite3_column_double(st, 5);
+    d->weights.same_company = sqlite3_column_double(st, 6);
+    d->seed = (uint64_t)sqlite3_column_int64(st, 7);
+    d->history.kind = (enum meetup_scope_kind)sqlite3_column_int(st, 8);
+    d->history.last_events = (uint32_t)sqlite3_column_int64(st, 9);
+    d->history.since_unix = sqlite3_column_int64(st, 10);
+    d->created_unix = sqlite3_column_int64(st, 11);
+    if (d->name == NULL)
+        return st_fail(l->s, -EBADMSG, "event without a name");
+    return ld_apply(l, &ch);
 }
 
 /* Adds the current attendee row to the upsert batch. */
@@ -437,124 +454,82 @@ static int ld_attendees_rounds(struct ld *l)
             rrc = sqlite3_step(rnd);
         }
     }
-    if (ret == 0 && (arc != SQLITE_DONE || rrc != SQLITE_DONE))
-        ret = st_fail_db(l->s, "load attendees");
-    if (ret == 0)
-        ret = ld_flush(l);
-    ld_reset(l);
-    sqlite3_finalize(att);
     sqlite3_finalize(rnd);
     sqlite3_finalize(seats);
-    return ret;
+    return ld_end(l, att, ret, arc != SQLITE_DONE ? arc : rrc,
+                  "load attendees");
 }
 
-static int ld_pairs(struct ld *l)
+static int ld_pair(struct ld *l, sqlite3_stmt *st, void *ctx)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = SQLITE_DONE, ret;
+    enum meetup_pair_kind kind = sqlite3_column_int(st, 1)
+                                     ? MEETUP_PAIR_AVOID
+                                     : MEETUP_PAIR_MET_BEFORE;
+    struct meetup_pair *p;
+    bool ok = true;
+    int ret;
 
-    ret = ld_prepare(l, "SELECT p.event, p.kind, ta.id, tb.id FROM pairs p"
-                     " JOIN attendees ta ON ta.event = p.event"
-                     " AND ta.idx = p.a JOIN attendees tb"
-                     " ON tb.event = p.event AND tb.idx = p.b"
-                     " ORDER BY p.seq", &st);
-    while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        enum meetup_pair_kind kind = sqlite3_column_int(st, 1)
-                                         ? MEETUP_PAIR_AVOID
-                                         : MEETUP_PAIR_MET_BEFORE;
-        bool ok = true;
-
-        ret = ld_batch(l, MEETUP_CH_PAIRS_ADD,
-                       (uint64_t)sqlite3_column_int64(st, 0), kind);
-        if (ret < 0)
-            break;
-        l->pairs[l->n].a = ld_text(l, st, 2, &ok);
-        l->pairs[l->n].b = ld_text(l, st, 3, &ok);
-        if (!ok || l->pairs[l->n].a == NULL || l->pairs[l->n].b == NULL)
-            ret = st_fail(l->s, ok ? -EBADMSG : -ENOMEM,
-                          ok ? "a pair names a forgotten attendee"
-                             : "out of memory");
-        l->n++;
-    }
-    if (ret == 0 && rc != SQLITE_DONE)
-        ret = st_fail_db(l->s, "load pairs");
-    if (ret == 0)
-        ret = ld_flush(l);
-    ld_reset(l);
-    sqlite3_finalize(st);
-    return ret;
+    (void)ctx;
+    ret = ld_batch(l, MEETUP_CH_PAIRS_ADD,
+                   (uint64_t)sqlite3_column_int64(st, 0), kind);
+    if (ret < 0)
+        return ret;
+    p = &l->pairs[l->n++];
+    p->a = ld_text(l, st, 2, &ok);
+    p->b = ld_text(l, st, 3, &ok);
+    if (!ok)
+        return st_fail(l->s, -ENOMEM, "out of memory");
+    if (p->a == NULL || p->b == NULL)
+        return st_fail(l->s, -EBADMSG, "a pair names a forgotten attendee");
+    return 0;
 }
 
-/* Removals and check-ins: rows of (event, id) batched per event. */
+/* Removals and check-ins: rows of (event, id) batched per event; ctx
+ * points at the change kind. */
+static int ld_id(struct ld *l, sqlite3_stmt *st, void *ctx)
+{
+    const enum meetup_change_kind *kind = ctx;
+    bool ok = true;
+    int ret;
+
+    ret = ld_batch(l, *kind, (uint64_t)sqlite3_column_int64(st, 0),
+                   MEETUP_PAIR_MET_BEFORE);
+    if (ret < 0)
+        return ret;
+    l->ids[l->n++] = ld_text(l, st, 1, &ok);
+    return ok ? 0 : st_fail(l->s, -ENOMEM, "out of memory");
+}
+
 static int ld_ids(struct ld *l, enum meetup_change_kind kind, const char *sql)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = SQLITE_DONE, ret;
-
-    ret = ld_prepare(l, sql, &st);
-    while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        bool ok = true;
-
-        ret = ld_batch(l, kind, (uint64_t)sqlite3_column_int64(st, 0),
-                       MEETUP_PAIR_MET_BEFORE);
-        if (ret < 0)
-            break;
-        l->ids[l->n++] = ld_text(l, st, 1, &ok);
-        if (!ok)
-            ret = st_fail(l->s, -ENOMEM, "out of memory");
-    }
-    if (ret == 0 && rc != SQLITE_DONE)
-        ret = st_fail_db(l->s, "load");
-    if (ret == 0)
-        ret = ld_flush(l);
-    ld_reset(l);
-    sqlite3_finalize(st);
-    return ret;
+    return ld_each(l, sql, "load", ld_id, &kind);
 }
 
-static int ld_forgets(struct ld *l)
+static int ld_forget(struct ld *l, sqlite3_stmt *st, void *ctx)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = SQLITE_DONE, ret;
+    struct meetup_change ch = {0};
+    char surrogate[ATT_ID_MAX_BYTES + 1];
+    char *id = surrogate;
+    int ret;
 
-    ret = ld_prepare(l, "SELECT id FROM people WHERE forgotten = 1"
-                     " ORDER BY num", &st);
-    while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct meetup_change ch = {0};
-        char surrogate[ATT_ID_MAX_BYTES + 1];
-        char *id = surrogate;
-
-        ret = ld_surrogate(l, sqlite3_column_text(st, 0), surrogate);
-        if (ret < 0)
-            break;
-        ch.kind = MEETUP_CH_FORGET;
-        ch.ids = &id;
-        ch.n_ids = 1;
-        ret = ld_apply(l, &ch);
-    }
-    if (ret == 0 && rc != SQLITE_DONE)
-        ret = st_fail_db(l->s, "load forgotten");
-    sqlite3_finalize(st);
-    return ret;
+    (void)ctx;
+    ret = ld_surrogate(l, sqlite3_column_text(st, 0), surrogate);
+    if (ret < 0)
+        return ret;
+    ch.kind = MEETUP_CH_FORGET;
+    ch.ids = &id;
+    ch.n_ids = 1;
+    return ld_apply(l, &ch);
 }
 
-static int ld_closes(struct ld *l)
+static int ld_close(struct ld *l, sqlite3_stmt *st, void *ctx)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = SQLITE_DONE, ret;
+    struct meetup_change ch = {0};
 
-    ret = ld_prepare(l, "SELECT id FROM events WHERE closed = 1", &st);
-    while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct meetup_change ch = {0};
-
-        ch.kind = MEETUP_CH_EVENT_CLOSE;
-        ch.event_id = (uint64_t)sqlite3_column_int64(st, 0);
-        ret = ld_apply(l, &ch);
-    }
-    if (ret == 0 && rc != SQLITE_DONE)
-        ret = st_fail_db(l->s, "load closed events");
-    sqlite3_finalize(st);
-    return ret;
+    (void)ctx;
+    ch.kind = MEETUP_CH_EVENT_CLOSE;
+    ch.event_id = (uint64_t)sqlite3_column_int64(st, 0);
+    return ld_apply(l, &ch);
 }
 
 static int ld_run(struct ld *l)
@@ -562,7 +537,11 @@ static int ld_run(struct ld *l)
     int64_t enc;
     int ret;
 
-    ret = ld_events(l);
+    ret = ld_each(l, "SELECT id, name, table_size, rounds_planned,"
+                  " w_interests, w_business, w_same_company, seed,"
+                  " history_kind, history_last_events, history_since,"
+                  " created FROM events ORDER BY id", "load events",
+                  ld_event, NULL);
     if (ret < 0)
         return ret;
     l->next_idx = calloc(l->n_events + 1, sizeof(*l->next_idx));
@@ -575,20 +554,26 @@ static int ld_run(struct ld *l)
     if (ret == 0)
         ret = ld_attendees_rounds(l);
     if (ret == 0)
-        ret = ld_pairs(l);
+        ret = ld_each(l, "SELECT p.event, p.kind, ta.id, tb.id FROM pairs p"
+                      " JOIN attendees ta ON ta.event = p.event"
+                      " AND ta.idx = p.a JOIN attendees tb"
+                      " ON tb.event = p.event AND tb.idx = p.b"
+                      " ORDER BY p.seq", "load pairs", ld_pair, NULL);
     if (ret == 0)
         ret = ld_ids(l, MEETUP_CH_REMOVE,
                      "SELECT event, id FROM attendees WHERE removed = 1"
                      " AND id IS NOT NULL ORDER BY event, idx");
     if (ret == 0)
-        ret = ld_forgets(l);
+        ret = ld_each(l, "SELECT id FROM people WHERE forgotten = 1"
+                      " ORDER BY num", "load forgotten", ld_forget, NULL);
     if (ret == 0)
         ret = ld_ids(l, MEETUP_CH_CHECK_IN,
                      "SELECT p.event, a.id FROM presence p JOIN attendees a"
                      " ON a.event = p.event AND a.idx = p.idx"
                      " ORDER BY p.event, p.idx");
     if (ret == 0)
-        ret = ld_closes(l);
+        ret = ld_each(l, "SELECT id FROM events WHERE closed = 1",
+                      "load closed events", ld_close, NULL);
     if (ret == 0)
         ret = st_query_int(l->s, "SELECT max(seq) FROM encounters", 0, &enc);
     if (ret == 0 && (uint64_t)enc != meetup_encounter_count(l->hub))

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "strhash.h"
+
 #define ST_MAP_MIN_SLOTS 1024 /* power of two */
 
 struct st_slot {
@@ -30,14 +32,14 @@ struct st_map {
 static char st_tomb_mark;
 #define ST_TOMB (&st_tomb_mark)
 
+/* The key space is mixed in after the string hash so that one id in
+ * several events lands in different places; the final shift brings the
+ * high bits, which FNV-1a mixes best, down to the masked low ones. */
 static uint64_t st_hash(uint64_t ns, const char *key)
 {
-    uint64_t h = 0xcbf29ce484222325u ^ (ns * 0x9e3779b97f4a7c15u);
+    uint64_t h = strhash_fnv1a(key, strlen(key)) ^
+                 (ns * 0x9e3779b97f4a7c15u);
 
-    while (*key != '\0') {
-        h ^= (unsigned char)*key++;
-        h *= 0x100000001b3u;
-    }
     return h ^ (h >> 31);
 }
 

@@ -156,13 +156,28 @@ static void st_row_strings(sqlite3_stmt *st, int first,
 }
 
 /* The vocabulary positions a forgotten person brought and nobody else in
- * the event uses. */
+ * the event uses: room for one profile (a company and three tag lists). */
+#define ST_SCRUB_MAX (1 + 3 * ATT_TAGS_MAX)
+
 struct st_scrub {
-    int64_t pos[4 * ATT_TAGS_MAX];
-    char *spelling[4 * ATT_TAGS_MAX];
+    int64_t pos[ST_SCRUB_MAX];
+    char *spelling[ST_SCRUB_MAX];
     size_t n;
-    bool nomem;
+    int err; /* -ENOMEM, or -EBADMSG for a row with too many tags */
 };
+
+/* Whether `word` is in the event's vocabulary, at *pos; *i is where
+ * that position is in sc, sc->n when it is not there. */
+static bool st_scrub_find(const struct store *s, uint64_t event,
+                          const char *word, const struct st_scrub *sc,
+                          int64_t *pos, size_t *i)
+{
+    if (!st_map_get(s->ids, event | ST_NS_SPELLING, word, pos))
+        return false;
+    for (*i = 0; *i < sc->n && sc->pos[*i] != *pos; (*i)++)
+        ;
+    return true;
+}
 
 static void st_scrub_add(struct store *s, uint64_t event, const char *word,
                          void *ctx)
@@ -171,19 +186,21 @@ static void st_scrub_add(struct store *s, uint64_t event, const char *word,
     int64_t pos;
     size_t i;
 
-    if (!st_map_get(s->ids, event | ST_NS_SPELLING, word, &pos))
+    if (!st_scrub_find(s, event, word, sc, &pos, &i) || i < sc->n)
         return;
-    for (i = 0; i < sc->n; i++) {
-        if (sc->pos[i] == pos)
-            return;
+    /* Rows are written from checked profiles; more words means damage. */
+    if (sc->n == ST_SCRUB_MAX) {
+        sc->err = -EBADMSG;
+        return;
     }
     sc->spelling[sc->n] = strdup(word);
     if (sc->spelling[sc->n] == NULL)
-        sc->nomem = true;
+        sc->err = -ENOMEM;
     else
         sc->pos[sc->n++] = pos;
 }
 
+/* Someone else uses `word`: its position is not scrubbed. */
 static void st_scrub_keep(struct store *s, uint64_t event, const char *word,
                           void *ctx)
 {
@@ -191,12 +208,8 @@ static void st_scrub_keep(struct store *s, uint64_t event, const char *word,
     int64_t pos;
     size_t i;
 
-    if (!st_map_get(s->ids, event | ST_NS_SPELLING, word, &pos))
-        return;
-    for (i = 0; i < sc->n; i++) {
-        if (sc->pos[i] == pos)
-            sc->pos[i] = -1;
-    }
+    if (st_scrub_find(s, event, word, sc, &pos, &i) && i < sc->n)
+        sc->pos[i] = -1;
 }
 
 /* Replaces the spellings in one event's vocabulary that only the
@@ -272,8 +285,12 @@ int st_vocab_forget(struct store *s, int64_t num)
         uint64_t event = (uint64_t)sqlite3_column_int64(st, 0);
 
         st_row_strings(st, 1, st_scrub_add, s, event, sc);
-        if (sc->nomem)
+        if (sc->err == -ENOMEM)
             ret = st_fail(s, -ENOMEM, "out of memory");
+        else if (sc->err < 0)
+            ret = st_fail(s, sc->err, "the profiles of person %lld in "
+                          "event %llu are damaged", (long long)num,
+                          (unsigned long long)event);
         else if (sc->n > 0)
             ret = st_scrub_event(s, event, num, sc);
         for (i = 0; i < sc->n; i++)

@@ -1,15 +1,6 @@
 /* fuzz_event_file.c -- libFuzzer harness for cfg_event_parse().
  *
- * Not part of the meson build (it needs clang's -fsanitize=fuzzer).  From
- * the source root:
- *
- *   clang -g -O1 -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
- *       -fsanitize=fuzzer,address,undefined -Iconfig -Idaemon/engine \
- *       tests/fuzz/fuzz_event_file.c config/cfg_error.c config/event_file.c \
- *       daemon/engine/vocab.c daemon/engine/tagset.c daemon/engine/roster.c \
- *       daemon/engine/affinity.c -lyaml -lunistring -lm -o fuzz_event_file
- *   mkdir -p corpus && cp examples/*.yaml tests/data/*.yaml corpus/
- *   ./fuzz_event_file -max_len=65536 -max_total_time=300 corpus
+ * Built with -Dfuzz=true; tests/fuzz/README.md says how to run it.
  *
  * Besides crashes and sanitizer reports it checks the loader's contract:
  * an error always has a message and a 1-based position (or none), and a

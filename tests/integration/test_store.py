@@ -6,26 +6,34 @@ Usage: test_store.py PATH/TO/mingled PATH/TO/minglectl
 Runs the real mingled on ephemeral loopback ports with throw-away data
 directories and checks what the store promises (issue 4, item 7):
 
-  kill:     a client sends changes (single-attendee upserts, check-ins and
-            check-outs, pairs, rounds; one at a time and pipelined) and
-            records every acknowledgement while the daemon is killed with
-            SIGKILL at random moments and restarted, KILL_CYCLES times.
-            After every restart: every acknowledged change is there,
-            nothing appears twice, and every round holds its invariants;
-            a change in flight at the kill may or may not be there.
+  kill:     two organizers, each on a connection and an event of its
+            own, send changes (upserts of single attendees and of
+            batches, profile updates, check-ins and check-outs, pairs,
+            rounds; one at a time and pipelined) and record every acknowledgement while
+            the daemon is killed with SIGKILL (some cycles: SIGTERM) at
+            random moments and restarted, KILL_CYCLES times.  After every restart: every
+            acknowledged change is there, nothing appears twice, every
+            round holds its invariants; a change in flight at the kill
+            may or may not be there.  At the end every answer is the same
+            byte for byte after a kill of the idle daemon and a SIGTERM.
   restart:  an event from examples/meetup.yaml, 2 rounds, SIGTERM,
             restart, the same schedule, event list and stats byte for
             byte, 2 more rounds and no pair meets twice.
   lock:     a second daemon on the same data dir refuses to start and
             says why; the first keeps serving.
-  corrupt:  garbage, or one damaged page, in mingle.db: the daemon
-            refuses to start with a reason and leaves the file as it was.
+  corrupt:  garbage, a damaged page, a truncated file, or a directory
+            as mingle.db: the daemon refuses to start with a reason and
+            leaves the file as it was.
+  startkill: SIGKILL while the store is created or opened: the next
+            start works and keeps the stored event.
   history:  people who met at an earlier event are not seated together
-            in the next event's first round, across a restart.
+            in the next event's first round, across a restart, and the
+            round counts as repeats exactly the pairs who did meet.
 
 MINGLE_KILL_SEED=N reruns the kill test with the random choices of seed N
-(the timing of the kills still varies).  A sanitizer report in a daemon's
-log is a failure.  Protobuf is spoken with the helpers of test_server.py.
+(the timing of the kills still varies); MINGLE_STORE_TESTS=kill,lock runs
+only those.  A sanitizer report in a daemon's log is a failure.  Protobuf
+is spoken with the helpers of test_server.py.
 """
 import hashlib
 import json
@@ -47,12 +55,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 MEETUP_YAML = os.path.join(HERE, "..", "..", "examples", "meetup.yaml")
 
 # Field numbers from proto/mingle.proto.
-REQ_HELLO, REQ_CREATE_EVENT, REQ_GET_EVENT, REQ_LIST_EVENTS = 2, 3, 4, 5
+REQ_CREATE_EVENT, REQ_GET_EVENT, REQ_LIST_EVENTS = 3, 4, 5
 REQ_UPSERT, REQ_CHECK_IN, REQ_CHECK_OUT, REQ_ADD_PAIRS = 7, 9, 10, 11
 REQ_NEXT_ROUND, REQ_GET_SCHEDULE, REQ_LIST_ATTENDEES = 12, 13, 18
 REQ_EXPORT_HISTORY = 20
 RESP_ERROR, RESP_EVENT, RESP_ACK, RESP_ROUND = 2, 4, 6, 7
 RESP_SCHEDULE, RESP_ATTENDEES = 8, 12
+UNAVAILABLE = 10
 MET_BEFORE, AVOID = 1, 2
 HISTORY_NONE = 1
 
@@ -60,9 +69,19 @@ KILL_CYCLES = 50
 KILL_DELAY_S = (0.010, 0.150)  # how long the client runs before a kill
 KILL_TABLE = 4
 KILL_TARGET_PRESENT = 40       # keeps the rounds free of repeats
-KILL_ROUNDS_MAX = 10
-KILL_ROUND_CHANCE = 0.02       # per step: rounds spread over the cycles
+KILL_ROUND_PRESENT = 32        # fewer at tables of 4 soon must repeat
+KILL_ROUNDS_PLANNED = 6        # the plan looks this far ahead: loose
+KILL_ROUNDS_MAX = 12           # rounds past the plan are planned alone
+KILL_ROUND_CHANCE = 0.10       # per step, while the cycle's budget lasts
+KILL_ROUND_EVERY = 5           # these cycles start with NextRound ...
+KILL_ROUND_DELAY_S = (0.0, 0.060)  # ... and are killed this early
+KILL_BATCH = 25                # attendees in one UpsertAttendees, sometimes
+KILL_ATTENDEES_MAX = 1500      # then updates only: keeps restarts quick
+KILL_ORGANIZERS = 2            # connections at once, an event each
+KILL_TERM_EVERY = 10           # these cycles end with SIGTERM instead
 START_TIMEOUT_S = 20
+START_KILLS = 15               # kills during start, on a new and an old store
+START_KILL_WINDOW_S = 0.05
 CTL_TIMEOUT_S = 60
 SANITIZER = re.compile(r"AddressSanitizer|LeakSanitizer|runtime error:")
 
@@ -106,10 +125,22 @@ def decode_round(buf):
     return onef(buf, 2), [s for _, s in tables], onef(summary, 2)
 
 
-def decode_attendees(buf):
+def decode_attendees(buf, versions=None):
     """AttendeeList -> (ids, met_before pairs, avoid pairs, present), as
-    lists in the server's order."""
-    ids = [text(onef(a, 1, b"")) for a in allf(buf, 1)]
+    lists in the server's order.  versions(id): the profile versions the
+    attendee may have."""
+    people = allf(buf, 1)
+    ids = [text(onef(a, 1, b"")) for a in people]
+    for aid, a in zip(ids, people):
+        # Interests come back in the order the server first saw each tag.
+        got = (text(onef(a, 2, b"")), text(onef(a, 3, b"")),
+               text(onef(a, 4, b"")), sorted(text(t) for t in allf(a, 5)))
+        check(versions is None or
+              any(got == profile(aid, v) for v in versions(aid)),
+              "attendee %s has the profile %r, none of those sent: %s"
+              % (aid, got, [profile(aid, v) for v in versions(aid)]))
+        if versions is not None:
+            versions(aid, int(got[2].split()[1]))
 
     def pairs(num):
         return [(text(onef(p, 1, b"")), text(onef(p, 2, b"")))
@@ -138,10 +169,20 @@ def table_pairs(tables):
 
 # ---- encoding ----
 
-def attendee(aid):
-    return w.fb(2, w.fb(1, aid) + w.fb(2, "Person " + aid) +
-                w.fb(3, "Firma %d" % (sum(aid.encode()) % 7)) +
-                w.fb(5, "tag%d" % (sum(aid.encode()) % 9)))
+def profile(aid, version=0):
+    """The profile the tests give attendee `aid`: (name, company, industry,
+    interests).  An update bumps the version: the name stays, since seats
+    of earlier rounds show it."""
+    n = sum(aid.encode()) + version
+    tags = ["tag%d" % (n % 9)] + ["v%d" % v for v in range(version % 3)]
+    return ("Person " + aid, "Firma %d" % (n % 7), "rev %d" % version,
+            sorted(tags))
+
+
+def attendee(aid, version=0):
+    name, company, industry, tags = profile(aid, version)
+    return w.fb(2, w.fb(1, aid) + w.fb(2, name) + w.fb(3, company) +
+                w.fb(4, industry) + b"".join(w.fb(5, t) for t in tags))
 
 
 def ids_body(event_id, ids):
@@ -264,12 +305,19 @@ def call(c, rid, field, body, want):
 # ---- 1. SIGKILL at random moments ----
 
 class KillModel:
-    """What the client knows is durable, and what it sent without an
-    answer (which may or may not have been stored)."""
+    """One organizer (a connection driving an event of its own): what it
+    knows is durable, and what it sent without an answer (which may or may
+    not have been stored)."""
 
-    def __init__(self):
+    def __init__(self, event_id, prefix, seed):
+        self.event_id = event_id
+        self.prefix = prefix     # of the attendee ids it makes up
+        self.rng = random.Random(seed)
+        self.rid = 1000
         self.attendees = set()   # acked
         self.maybe_attendees = set()
+        self.version = {}        # id -> acked profile version, if not 0
+        self.maybe_version = {}  # id -> versions sent without an answer
         self.present = set()     # exact: observed after a restart, then acked
         self.maybe_present = set()  # touched by an unanswered request
         # pair -> how many rounds were assigned before it was added
@@ -278,19 +326,35 @@ class KillModel:
         self.rounds = []         # [tables] of acked (or observed) rounds
         self.round_tables = []   # their seating(), names included
         self.round_present = []  # who was present for each round
+        self.round_origin = []   # (cycle, "acked" or "found", repeats)
+        self.cycle = 0
         self.maybe_round = None  # present set of an unanswered NextRound
         self.next_id = 1
         self.acks = 0
         self.doubt_stored = 0    # changes in flight at a kill, then found
         self.doubt_lost = 0      # ... or not found
+        self.rounds_in_doubt = 0  # NextRound in flight at a kill
 
 
-def verify(c, rid, event_id, m, cycle):
+def verify(c, m, cycle):
     """Checks the restarted daemon against the model, then adopts what it
     shows for the changes in doubt."""
-    where = "after restart %s" % cycle
+    where = "event %d after restart %s" % (m.event_id, cycle)
+    event_id, rid = m.event_id, m.rid
+    m.rid += 3
     r = call(c, rid, REQ_LIST_ATTENDEES, w.fv(1, event_id), RESP_ATTENDEES)
-    ids, met, avoid, present = decode_attendees(r.body)
+    def versions(aid, seen=None):
+        """The versions aid may have; `seen`: the one it has."""
+        if seen is not None:
+            if aid in m.maybe_version:
+                m.doubt_stored += seen in m.maybe_version[aid]
+                m.doubt_lost += seen not in m.maybe_version[aid]
+            m.version[aid] = seen
+            return None
+        return {m.version.get(aid, 0)} | m.maybe_version.get(aid, set())
+
+    ids, met, avoid, present = decode_attendees(r.body, versions)
+    m.maybe_version = {}
     check(len(ids) == len(set(ids)), "%s: an attendee listed twice: %s"
           % (where, sorted(i for i in ids if ids.count(i) > 1)))
     got = set(ids)
@@ -347,11 +411,13 @@ def verify(c, rid, event_id, m, cycle):
               "differ from its acknowledgement:\nacked %s\nnow   %s"
               % (where, i + 1, m.round_tables[i], seating(raw[i])))
     if m.maybe_round is not None:
+        m.rounds_in_doubt += 1
         if len(rounds) > known:
             m.doubt_stored += 1
             m.rounds.append(rounds[known][1])
             m.round_tables.append(seating(raw[known]))
             m.round_present.append(m.maybe_round)
+            m.round_origin.append((m.cycle, "found", rounds[known][2]))
         else:
             m.doubt_lost += 1
     m.maybe_round = None
@@ -373,7 +439,7 @@ def verify(c, rid, event_id, m, cycle):
 
 
 def check_rounds(m, where):
-    met = set()
+    met = {}
     for n, (tables, present) in enumerate(zip(m.rounds, m.round_present), 1):
         known = {p for p, before in m.pairs[MET_BEFORE].items()
                  if before < n}
@@ -392,13 +458,22 @@ def check_rounds(m, where):
               % (where, n, len(sizes), len(seated)))
         check(max(sizes) - min(sizes) <= 1, "%s: round %d tables %s"
               % (where, n, sizes))
+        repeats = []
         for p in table_pairs(tables):
             check(p not in avoid, "%s: round %d seats the avoid "
                   "pair %s together" % (where, n, p))
-            check(p not in met and p not in known,
-                  "%s: round %d repeats the pair %s"
-                  % (where, n, p))
-            met.add(p)
+            if p in met or p in known:
+                repeats.append(p)
+            met.setdefault(p, n)
+        # The server counts the same repeats as we do, before and after a
+        # restart; within the plan there are none.
+        cycle, how, counted = m.round_origin[n - 1]
+        check(counted == len(repeats), "%s: round %d (%s in cycle %d) "
+              "reports %d repeats, it has %d: %s"
+              % (where, n, how, cycle, counted, len(repeats), repeats))
+        check(n > KILL_ROUNDS_PLANNED or not repeats,
+              "%s: round %d of a loose plan seats people who met before: "
+              "%s" % (where, n, [(p, met[p]) for p in repeats]))
 
 
 def snapshot(c, event_id):
@@ -416,28 +491,38 @@ def snapshot(c, event_id):
     return out
 
 
-def kill_ops(rng, m, event_id):
+def kill_ops(m, cycle, first):
     """The next request(s) to send: [(field, body, what)], what being the
-    change each one makes, for the model."""
+    change each one makes, for the model.  `first`: the cycle's first."""
+    rng, event_id = m.rng, m.event_id
     absent = sorted(m.attendees - m.present)
     present = sorted(m.present)
     ops = []
     roll = rng.random()
-    if (roll < KILL_ROUND_CHANCE and len(m.rounds) < KILL_ROUNDS_MAX and
-            len(present) >= 8):
+    # Rounds spread over the cycles, so that kills meet them late too.
+    budget = 1 + (KILL_ROUNDS_MAX - 1) * cycle // KILL_CYCLES
+    if first and cycle % KILL_ROUND_EVERY == 0:
+        roll = 0
+    if roll < KILL_ROUND_CHANCE and len(m.rounds) < budget and \
+            len(present) >= KILL_ROUND_PRESENT:
         return [(REQ_NEXT_ROUND, w.fv(1, event_id), ("round",))]
-    if roll < 0.45 or len(m.attendees) < 8:
-        n = rng.choice((1, 1, 1, 4, 12))  # >1: pipelined
+    if (roll < 0.45 and len(m.attendees) < KILL_ATTENDEES_MAX) or \
+            len(m.attendees) < 8:
+        # Singles one at a time or pipelined, or a batch in one request.
+        n, per = rng.choice(((1, 1), (1, 1), (1, 1), (4, 1), (12, 1),
+                             (1, KILL_BATCH)))
         count = len(present)
         for _ in range(n):
-            aid = "k%05d" % m.next_id
-            m.next_id += 1
-            ops.append((REQ_UPSERT, w.fv(1, event_id) + attendee(aid),
-                        ("upsert", aid)))
+            ids = ["%s%05d" % (m.prefix, m.next_id + i) for i in range(per)]
+            m.next_id += per
+            ops.append((REQ_UPSERT, w.fv(1, event_id) +
+                        b"".join(attendee(i) for i in ids),
+                        ("upsert", ids)))
             if count < KILL_TARGET_PRESENT and rng.random() < 0.5:
-                ops.append((REQ_CHECK_IN, ids_body(event_id, [aid]),
-                            ("in", [aid])))
-                count += 1
+                pick = ids[:KILL_TARGET_PRESENT - count]
+                ops.append((REQ_CHECK_IN, ids_body(event_id, pick),
+                            ("in", pick)))
+                count += len(pick)
         return ops
     if roll < 0.7 and absent and len(present) < KILL_TARGET_PRESENT + 4:
         pick = rng.sample(absent, min(len(absent), rng.choice((1, 1, 3))))
@@ -445,6 +530,13 @@ def kill_ops(rng, m, event_id):
     if roll < 0.9 and len(present) > KILL_TARGET_PRESENT - 8:
         pick = rng.sample(present, rng.choice((1, 1, 2)))
         return [(REQ_CHECK_OUT, ids_body(event_id, pick), ("out", pick))]
+    if roll < 0.95 and m.attendees:
+        pick = rng.sample(sorted(m.attendees),
+                          min(len(m.attendees), rng.choice((1, 1, 3))))
+        vers = [m.version.get(aid, 0) + 1 for aid in pick]
+        return [(REQ_UPSERT, w.fv(1, event_id) +
+                 b"".join(attendee(a, v) for a, v in zip(pick, vers)),
+                 ("update", list(zip(pick, vers))))]
     if len(m.attendees) >= 2:
         a, b = rng.sample(sorted(m.attendees), 2)
         kind = MET_BEFORE if rng.random() < 0.7 else AVOID
@@ -458,8 +550,18 @@ def apply_ack(m, what, resp):
     if what[0] == "upsert":
         check(resp.kind == RESP_ACK, "upsert %s answered %r %r"
               % (what[1], resp.kind, resp.code))
-        m.attendees.add(what[1])
-        m.maybe_attendees.discard(what[1])
+        check(resp.field(1) == len(what[1]), "upsert of %d new attendees: "
+              "ack counts %d" % (len(what[1]), resp.field(1)))
+        m.attendees.update(what[1])
+        m.maybe_attendees.difference_update(what[1])
+    elif what[0] == "update":
+        check(resp.kind == RESP_ACK, "update %s answered %r %r"
+              % (what[1], resp.kind, resp.code))
+        check(resp.field(1) == len(what[1]), "update of %d attendees: "
+              "ack counts %d" % (len(what[1]), resp.field(1)))
+        for aid, v in what[1]:
+            m.version[aid] = v
+            m.maybe_version.get(aid, set()).discard(v)
     elif what[0] in ("in", "out"):
         check(resp.kind == RESP_ACK, "%s %s answered %r %r"
               % (what[0], what[1], resp.kind, resp.code))
@@ -480,7 +582,8 @@ def apply_ack(m, what, resp):
     elif what[0] == "round":
         check(resp.kind == RESP_ROUND, "NextRound answered %r %r"
               % (resp.kind, resp.code))
-        n, tables, _ = decode_round(resp.body)
+        n, tables, repeats = decode_round(resp.body)
+        m.round_origin.append((m.cycle, "acked", repeats))
         check(n == len(m.rounds) + 1, "NextRound answered round %d after "
               "%d rounds" % (n, len(m.rounds)))
         m.rounds.append(tables)
@@ -491,7 +594,10 @@ def apply_ack(m, what, resp):
 
 def mark_in_flight(m, what):
     if what[0] == "upsert":
-        m.maybe_attendees.add(what[1])
+        m.maybe_attendees.update(what[1])
+    elif what[0] == "update":
+        for aid, v in what[1]:
+            m.maybe_version.setdefault(aid, set()).add(v)
     elif what[0] in ("in", "out"):
         m.maybe_present.update(what[1])
     elif what[0] == "pair":
@@ -500,16 +606,16 @@ def mark_in_flight(m, what):
         m.maybe_round = set(m.present)
 
 
-def kill_cycle(c, rng, m, event_id, state, deadline):
+def kill_cycle(c, m, cycle, deadline):
     """Sends requests until the connection dies (the kill) or `deadline`.
     Returns the number of requests answered."""
     answered = 0
     while time.monotonic() < deadline:
-        ops = kill_ops(rng, m, event_id)
+        ops = kill_ops(m, cycle, answered == 0)
         if not ops:
             continue
-        first = state["rid"]
-        state["rid"] += len(ops)
+        first = m.rid
+        m.rid += len(ops)
         for what in (o[2] for o in ops):
             mark_in_flight(m, what)
         try:
@@ -524,11 +630,33 @@ def kill_cycle(c, rng, m, event_id, state, deadline):
                 r = None
             if r is None:
                 return answered
+            if r.kind == RESP_ERROR and r.code == UNAVAILABLE:
+                return answered  # SIGTERM: the goodbye
             check(r.id == first + i, "response id %d, expected %d (in order)"
                   % (r.id, first + i))
             apply_ack(m, what, r)
             answered += 1
     return answered
+
+
+class Organizer(threading.Thread):
+    """Runs kill_cycle() on a connection of its own."""
+
+    def __init__(self, d, m, cycle, deadline):
+        super().__init__(daemon=True)
+        self.c = d.client()
+        self.m, self.cycle, self.deadline = m, cycle, deadline
+        self.answered = 0
+        self.error = None
+
+    def run(self):
+        try:
+            self.answered = kill_cycle(self.c, self.m, self.cycle,
+                                       self.deadline)
+        except Exception as e:  # reported by the main thread
+            self.error = e
+        finally:
+            self.c.close()
 
 
 def test_kill(ds, work):
@@ -540,39 +668,55 @@ def test_kill(ds, work):
     data = os.path.join(work, "kill.data")
     d = ds.start(data)
     c = d.client()
-    r = call(c, 1, REQ_CREATE_EVENT,
-             create_event_body("kill", KILL_TABLE, KILL_ROUNDS_MAX, seed),
-             RESP_EVENT)
-    event_id = r.field(1)
+    models = []
+    for i in range(KILL_ORGANIZERS):
+        r = call(c, 1 + i, REQ_CREATE_EVENT,
+                 create_event_body("kill %d" % i, KILL_TABLE,
+                                   KILL_ROUNDS_PLANNED, seed + i), RESP_EVENT)
+        models.append(KillModel(r.field(1), "k%c" % (ord("a") + i),
+                                seed + i + 1))
     c.close()
-    m = KillModel()
-    state = {"rid": 100}
     answered = []
     for cycle in range(1, KILL_CYCLES + 1):
-        c = d.client()
-        delay = rng.uniform(*KILL_DELAY_S)
-        timer = threading.Timer(delay, d.proc.kill)
+        delay = rng.uniform(*(KILL_ROUND_DELAY_S
+                              if cycle % KILL_ROUND_EVERY == 0
+                              else KILL_DELAY_S))
+        orgs = []
+        for m in models:
+            m.cycle = cycle
+            orgs.append(Organizer(d, m, cycle, time.monotonic() + delay + 10))
+        term = cycle % KILL_TERM_EVERY == KILL_TERM_EVERY - 3
+        timer = threading.Timer(delay, d.proc.terminate if term
+                                else d.proc.kill)
+        for o in orgs:
+            o.start()
         timer.start()
-        try:
-            n = kill_cycle(c, rng, m, event_id, state,
-                           time.monotonic() + delay + 10)
-        finally:
-            timer.cancel()
-            c.close()
-        d.kill()
-        answered.append(n)
-        check(d.proc.returncode == -signal.SIGKILL,
+        for o in orgs:
+            o.join(60)
+        timer.cancel()
+        timer.join()
+        if term:
+            check(d.wait_exit(30) == 0, "cycle %d: exit status %r after "
+                  "SIGTERM:\n%s" % (cycle, d.proc.returncode, d.log()))
+        else:
+            d.kill()
+        for o in orgs:
+            check(not o.is_alive(), "cycle %d: an organizer hangs" % cycle)
+            if o.error is not None:
+                raise o.error
+        answered.append(sum(o.answered for o in orgs))
+        check(term or d.proc.returncode == -signal.SIGKILL,
               "cycle %d: mingled exited %r before the kill:\n%s"
               % (cycle, d.proc.returncode, d.log()))
         d = ds.start(data)
         c = d.client()
-        verify(c, state["rid"], event_id, m, cycle)
-        state["rid"] += 10
+        for m in models:
+            verify(c, m, cycle)
         c.close()
     # Exact on restart: every answer byte for byte, after a kill of an idle
     # daemon and after a clean stop.
     c = d.client()
-    before = snapshot(c, event_id)
+    before = [snapshot(c, m.event_id) for m in models]
     c.close()
     for how in ("SIGKILL", "SIGTERM"):
         if how == "SIGKILL":
@@ -582,26 +726,61 @@ def test_kill(ds, work):
                   % d.proc.returncode)
         d = ds.start(data)
         c = d.client()
-        verify(c, state["rid"], event_id, m, "%s while idle" % how)
-        state["rid"] += 10
-        after = snapshot(c, event_id)
+        for m in models:
+            verify(c, m, "%s while idle" % how)
+        after = [snapshot(c, m.event_id) for m in models]
         c.close()
-        for what in before:
-            check(after[what] == before[what], "%s differs after a %s "
-                  "restart" % (what, how))
+        for b, a in zip(before, after):
+            for what in b:
+                check(a[what] == b[what], "%s differs after a %s restart"
+                      % (what, how))
     rc = d.stop()
     check(rc == 0, "exit status %r after SIGTERM" % rc)
-    print("     %d cycles, %d acknowledgements (%d..%d per cycle), "
-          "%d attendees, %d present, %d rounds, %d pairs; changes in flight "
-          "at a kill: %d found, %d not"
-          % (KILL_CYCLES, m.acks, min(answered), max(answered),
-             len(m.attendees), len(m.present), len(m.rounds),
-             len(m.pairs[MET_BEFORE]) + len(m.pairs[AVOID]),
-             m.doubt_stored, m.doubt_lost))
-    check(len(m.rounds) >= 3, "only %d rounds over the whole run"
-          % len(m.rounds))
+    print("     %d cycles, %d organizers, %d acknowledgements (%d..%d per "
+          "cycle)" % (KILL_CYCLES, len(models), sum(m.acks for m in models),
+                      min(answered), max(answered)))
+    for m in models:
+        print("     event %d: %d attendees, %d present, %d rounds, %d pairs; "
+              "in flight at a kill: %d changes found, %d not (%d NextRound)"
+              % (m.event_id, len(m.attendees), len(m.present),
+                 len(m.rounds),
+                 len(m.pairs[MET_BEFORE]) + len(m.pairs[AVOID]),
+                 m.doubt_stored, m.doubt_lost, m.rounds_in_doubt))
+        check(len(m.rounds) >= 3, "event %d: only %d rounds over the whole "
+              "run" % (m.event_id, len(m.rounds)))
     check(sum(1 for n in answered if n == 0) < KILL_CYCLES // 2,
           "most cycles were killed before any answer: %s" % answered)
+
+
+def test_start_kill(ds, work):
+    """SIGKILL while the daemon creates or opens its store: the next start
+    still works and keeps what was stored."""
+    rng = random.Random(7)
+    data = os.path.join(work, "startkill.data")
+    event_id = None
+    early = 0
+    for phase in ("new", "existing"):
+        for _ in range(START_KILLS):
+            d = ds.start(data, wait=False)
+            time.sleep(rng.uniform(0, START_KILL_WINDOW_S))
+            early += d.port is None
+            d.kill()
+            check(d.proc.returncode == -signal.SIGKILL,
+                  "%s store: mingled exited %r before the kill:\n%s"
+                  % (phase, d.proc.returncode, d.log()))
+        d = ds.start(data)
+        c = d.client()
+        if event_id is None:
+            event_id = call(c, 1, REQ_CREATE_EVENT,
+                            create_event_body("start", 4, 1, 1),
+                            RESP_EVENT).field(1)
+        r = call(c, 2, REQ_GET_EVENT, w.fv(1, event_id), RESP_EVENT)
+        check(text(r.field(2, b"")) == "start",
+              "%s store: the event is gone" % phase)
+        c.close()
+        check(d.stop() == 0, "mingled did not exit cleanly")
+    print("     %d of %d kills came before the daemon listened"
+          % (early, 2 * START_KILLS))
 
 
 # ---- 2. a restart in the middle of an event, through minglectl ----
@@ -705,6 +884,13 @@ def test_lock(ds, work):
          RESP_EVENT)
     c.close()
     check(first.stop() == 0, "the first daemon did not exit cleanly")
+    # The lock goes with its daemon.
+    third = ds.start(data)
+    c = third.client()
+    r = call(c, 4, REQ_GET_EVENT, w.fv(1, ev), RESP_EVENT)
+    check(text(r.field(2, b"")) == "lock", "the event is gone")
+    c.close()
+    check(third.stop() == 0, "the third daemon did not exit cleanly")
 
 
 # ---- 4. a corrupt database ----
@@ -788,6 +974,20 @@ def test_corrupt(ds, work):
     msg = refuses(ds, data, "truncated")
     print("     truncated: %s" % msg)
 
+    # Unreadable, even for root: mingle.db is a directory.
+    data = os.path.join(work, "unreadable.data")
+    os.makedirs(os.path.join(data, "mingle.db", "keep"))
+    d = ds.start(data, wait=False)
+    rc = d.wait_exit(START_TIMEOUT_S)
+    err = d.log()
+    check(rc != 0 and "listening on" not in err,
+          "mingle.db a directory: mingled exited %r" % rc)
+    check("mingle.db" in err, "mingle.db a directory: no clear reason: %r"
+          % err)
+    check(os.listdir(os.path.join(data, "mingle.db")) == ["keep"],
+          "mingle.db a directory: its contents changed")
+    print("     a directory: %s" % err.strip().splitlines()[-1])
+
 
 # ---- 5. history across events ----
 
@@ -867,6 +1067,7 @@ def main():
                 ("corrupt", lambda: test_corrupt(ds, work)),
                 ("history", lambda: test_history(ds, work)),
                 ("restart", lambda: test_restart(ds, work, minglectl)),
+                ("startkill", lambda: test_start_kill(ds, work)),
                 ("kill", lambda: test_kill(ds, work))]
         only = os.environ.get("MINGLE_STORE_TESTS")
         for name, fn in plan:

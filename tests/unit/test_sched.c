@@ -281,10 +281,14 @@ static void test_lower_bound_values(void **state)
     (void)state;
     /* 8 rounds x 4 tables x 10 pairs = 320 meetings, 190 pairs. */
     assert_int_equal(sched_repeat_lower_bound(&in, 5, 8), 130);
-    assert_int_equal(sched_repeat_lower_bound(&in, 5, 4), 0);
-    /* 10 people, 2 tables of 5, 3 rounds: 60 meetings, 45 pairs. */
+    /* Pigeonhole: 5 people at a table come from 4 earlier tables, so each
+     * of the 4 tables of rounds 2-4 repeats a pair of round 1. */
+    assert_int_equal(sched_repeat_lower_bound(&in, 5, 4), 3 * 4);
+    /* 10 people, 2 tables of 5, 3 rounds: 60 meetings, 45 pairs, so 15;
+     * pigeonhole: a later table takes 3 + 2 from round 1's tables, 3 + 1
+     * old pairs, twice per round: 16. */
     in.n = 10;
-    assert_int_equal(sched_repeat_lower_bound(&in, 5, 3), 15);
+    assert_int_equal(sched_repeat_lower_bound(&in, 5, 3), 16);
     /* Everyone already met: every meeting repeats. */
     struct pairset *met = pairset_new();
     for (uint32_t i = 0; i < 6; i++)
@@ -306,6 +310,111 @@ static void test_lower_bound_values(void **state)
     assert_int_equal(res->repeat_pairs, 1);
     sched_result_free(res);
     pairset_free(met);
+    free(people);
+}
+
+/* 11 people at tables of 4, 4 and 3: any later table of 4 holds two
+ * people from one first-round table, so 3 rounds repeat at least 4 pairs;
+ * the search must stop there rather than chase a 0 it cannot reach. */
+static void test_pigeonhole_bound_met(void **state)
+{
+    uint32_t *people = make_people(11);
+    struct sched_input in = {.people = people, .n = 11};
+
+    (void)state;
+    assert_int_equal(sched_repeat_lower_bound(&in, 4, 3), 4);
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        struct sched_result *res = solve(&in, 4, 3, seed);
+        check_result(&in, 4, 3, res);
+        assert_int_equal(res->repeat_lower_bound, 4);
+        assert_int_equal(res->repeat_pairs, 4);
+        sched_result_free(res);
+    }
+    free(people);
+}
+
+/* Adds every pair seated together in `res` to `met`. */
+static void add_table_pairs(struct pairset *met, const uint32_t *people,
+                            const struct sched_result *res)
+{
+    for (uint32_t r = 0; r < res->rounds; r++) {
+        const uint32_t *tab = res->table_of + (size_t)r * res->n;
+        for (uint32_t i = 0; i < res->n; i++)
+            for (uint32_t j = i + 1; j < res->n; j++)
+                if (tab[i] == tab[j])
+                    assert_int_equal(
+                        pairset_add(met, people[i], people[j]), 0);
+    }
+}
+
+/* Live planning after an earlier seating: 50 people at tables of 6 met in
+ * 2 rounds, 4 more to plan at the live effort.  The repair walk finds a
+ * repeat-free plan here (the tabu search it replaced left 3); with 3
+ * earlier rounds, 7 rounds in all, no search tried reaches 0. */
+static void test_live_after_earlier_rounds(void **state)
+{
+    uint32_t *people = make_people(50);
+    struct pairset *met = pairset_new();
+    struct sched_input in = {.people = people, .n = 50, .met = met};
+
+    (void)state;
+    assert_non_null(met);
+    struct sched_result *res = solve(&in, 6, 2, 1001);
+    add_table_pairs(met, people, res);
+    sched_result_free(res);
+    res = solve_effort(&in, 6, 4, 1, 0.25);
+    check_result(&in, 6, 4, res);
+    assert_int_equal(res->repeat_lower_bound, 0);
+    assert_int_equal(res->repeat_pairs, 0);
+    assert_false(res->time_limit_hit);
+    sched_result_free(res);
+    pairset_free(met);
+    free(people);
+}
+
+/* Above the pair count table's size limit the costs come from the met rows
+ * and round compares instead; they must agree with the recount too. */
+static void test_large_without_pair_table(void **state)
+{
+    uint32_t n = 1100;
+    uint32_t *people = make_people(n);
+    struct pairset *met = pairset_new(), *avoid = pairset_new();
+    struct sched_input in = {.people = people, .n = n, .met = met,
+                             .avoid = avoid};
+
+    (void)state;
+    assert_non_null(met);
+    assert_non_null(avoid);
+    for (uint32_t e = 0; e < 4 * n; e++) {
+        uint32_t a = rnd(n), b = rnd(n);
+        if (a != b)
+            assert_int_equal(pairset_add(met, people[a], people[b]), 0);
+    }
+    for (uint32_t a = 0; a < 16; a += 2)
+        assert_int_equal(pairset_add(avoid, people[a], people[a + 1]), 0);
+    struct sched_result *res = solve_effort(&in, 8, 3, 5, 0.1);
+    check_result(&in, 8, 3, res);
+    assert_int_equal(res->avoid_violations, 0);
+    assert_int_equal(res->repeat_pairs, 0);
+    sched_result_free(res);
+    pairset_free(met);
+    pairset_free(avoid);
+    free(people);
+}
+
+/* 49 people at 7 tables of 7 for 4 rounds: everyone meets exactly half
+ * the others, which takes an affine plane; local search stops 2-5
+ * repeats short, so the design step must take this case. */
+static void test_half_meet_uses_design(void **state)
+{
+    uint32_t *people = make_people(49);
+    struct sched_input in = {.people = people, .n = 49};
+
+    (void)state;
+    struct sched_result *res = solve(&in, 7, 4, 3);
+    check_result(&in, 7, 4, res);
+    assert_int_equal(res->repeat_pairs, 0);
+    sched_result_free(res);
     free(people);
 }
 
@@ -562,6 +671,10 @@ int main(void)
         cmocka_unit_test(test_zero_repeats_loose),
         cmocka_unit_test(test_zero_repeats_tight),
         cmocka_unit_test(test_lower_bound_values),
+        cmocka_unit_test(test_pigeonhole_bound_met),
+        cmocka_unit_test(test_live_after_earlier_rounds),
+        cmocka_unit_test(test_large_without_pair_table),
+        cmocka_unit_test(test_half_meet_uses_design),
         cmocka_unit_test(test_over_full_within_bound),
         cmocka_unit_test(test_met_counted),
         cmocka_unit_test(test_incremental_rounds),

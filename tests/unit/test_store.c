@@ -692,6 +692,64 @@ static void test_forget_anonymizes(void **state)
     assert_true(token_seen);
 }
 
+/* A tampered row with more vocabulary words than a profile can carry
+ * fails the forget instead of overrunning its scratch space. */
+static void test_forget_damaged_row(void **state)
+{
+    enum { WORDS = 4 * ATT_TAGS_MAX };
+    struct fx *f = *state;
+    char err[STORE_ERR_BYTES], word[16], *joined, *at;
+    uint64_t ev = create_event(f, "Abend", 1700000000, MEETUP_SCOPE_ALL);
+    const char *id = "p0";
+    struct meetup_request req = { .op = MEETUP_OP_FORGET, .ids = &id,
+                                  .n_ids = 1 };
+    struct meetup_change *ch;
+    const struct meetup_change *one[1];
+    sqlite3_stmt *st;
+    int64_t pos;
+    sqlite3 *db;
+    int k;
+
+    add_people(f, ev, 0, 2);
+    joined = malloc(WORDS * 8);
+    assert_non_null(joined);
+    db = raw_open(f);
+    pos = raw_int(db, "SELECT count(*) FROM vocab", NULL);
+    assert_int_equal(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO vocab (event, pos,"
+                                        " spelling) VALUES (?1, ?2, ?3)", -1,
+                                        &st, NULL), SQLITE_OK);
+    for (k = 0, at = joined; k < WORDS; k++) {
+        snprintf(word, sizeof(word), "w%d", k);
+        at += sprintf(at, "%s%s", k > 0 ? "\x1f" : "", word);
+        sqlite3_bind_int64(st, 1, (int64_t)ev);
+        sqlite3_bind_int64(st, 2, pos + k);
+        sqlite3_bind_text(st, 3, word, -1, SQLITE_TRANSIENT);
+        assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    assert_int_equal(sqlite3_prepare_v2(db, "UPDATE attendees SET interests"
+                                        " = ?1 WHERE id = 'p0'", -1, &st,
+                                        NULL), SQLITE_OK);
+    sqlite3_bind_text(st, 1, joined, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    free(joined);
+    /* Reopen so that the store's vocabulary index holds the new words. */
+    store_close(f->s);
+    assert_int_equal(store_open(f->dir, &f->s, err, sizeof(err)), 0);
+
+    assert_int_equal(meetup_prepare(f->hub, &req, &ch), 0);
+    assert_int_equal(meetup_apply(f->hub, ch), 0);
+    one[0] = ch;
+    assert_int_equal(store_commit(f->s, one, 1), -EBADMSG);
+    assert_non_null(strstr(store_error(f->s), "damaged"));
+    meetup_change_free(ch);
+}
+
 static void test_lock(void **state)
 {
     struct fx *f = *state;
@@ -1149,6 +1207,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_restart_mid_event, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_forget_anonymizes, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_forget_damaged_row, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_pairs, setup, teardown),
