@@ -643,7 +643,7 @@ int sched_solve(const struct sched_input *in, const struct sched_params *p,
         goto out;
     if ((rc = sch_build_met_adj(&s, &pm)) != 0)
         goto out;
-    sch_count_pairs(&pm, in->met, in->avoid, deg, s.flags, &excluded);
+    sch_count_seated_pairs(&s, &pm, deg, &excluded);
     s.deg = deg;
     s.lower_bound = sch_lower_bound(s.n, p->table_size, s.R, deg, excluded);
 
@@ -691,7 +691,7 @@ int sched_solve(const struct sched_input *in, const struct sched_params *p,
         /* Seating an avoid pair frees a partner: bound repeats without
          * assuming avoid pairs stay apart, so it holds for this result. */
         memset(deg, 0, s.n * sizeof(*deg));
-        sch_count_pairs(&pm, in->met, NULL, deg, NULL, &excluded);
+        sch_count_pairs(&pm, in->met, NULL, deg, &excluded);
         s.lower_bound = sch_lower_bound(s.n, p->table_size, s.R, deg,
                                         excluded);
     }

@@ -68,7 +68,7 @@ uint32_t sched_table_count(uint32_t n, uint32_t table_size)
 
 void sch_count_pairs(const struct sch_pmap *pm, const struct pairset *met,
                      const struct pairset *avoid, uint32_t *deg,
-                     uint8_t *flags, uint64_t *excluded)
+                     uint64_t *excluded)
 {
     uint32_t a, b;
     size_t cur = 0;
@@ -83,10 +83,6 @@ void sch_count_pairs(const struct sch_pmap *pm, const struct pairset *met,
                 deg[la]++;
                 deg[lb]++;
             }
-            if (flags) {
-                flags[la] |= SCH_HAS_MET;
-                flags[lb] |= SCH_HAS_MET;
-            }
         }
     }
     cur = 0;
@@ -95,10 +91,6 @@ void sch_count_pairs(const struct sch_pmap *pm, const struct pairset *met,
             uint32_t la = sch_pmap_get(pm, a), lb = sch_pmap_get(pm, b);
             if (la == UINT32_MAX || lb == UINT32_MAX)
                 continue;
-            if (flags) {
-                flags[la] |= SCH_HAS_AVOID;
-                flags[lb] |= SCH_HAS_AVOID;
-            }
             if (met && pairset_has(met, a, b))
                 continue;
             (*excluded)++;
@@ -123,9 +115,9 @@ void sch_count_pairs(const struct sch_pmap *pm, const struct pairset *met,
  * larger ones. */
 int sch_build_met_adj(struct sch *s, const struct sch_pmap *pm)
 {
-    size_t cur = 0, total = 0, n1 = (size_t)s->n + 1;
+    size_t cur = 0, total = 0, cap = 0, n1 = (size_t)s->n + 1;
     size_t *below = NULL, *up = NULL, *down = NULL;
-    uint32_t *half = NULL, a, b;
+    uint32_t *half = NULL, *pairs = NULL, a, b;
     int rc = -ENOMEM;
 
     s->met_off = calloc(n1, sizeof(*s->met_off));
@@ -134,10 +126,22 @@ int sch_build_met_adj(struct sch *s, const struct sch_pmap *pm)
     down = malloc(n1 * sizeof(*down));
     if (!s->met_off || !below || !up || !down)
         goto out;
+    /* One pass over the pairset (it may hold a long history), keeping the
+     * seated pairs in local indices. */
     while (s->met && pairset_next(s->met, &cur, &a, &b)) {
         uint32_t la = sch_pmap_get(pm, a), lb = sch_pmap_get(pm, b);
         if (la == UINT32_MAX || lb == UINT32_MAX)
             continue;
+        if (total == cap) {
+            size_t ncap = cap ? 2 * cap : 1024;
+            uint32_t *grown = realloc(pairs, ncap * 2 * sizeof(*pairs));
+            if (!grown)
+                goto out;
+            pairs = grown;
+            cap = ncap;
+        }
+        pairs[2 * total] = la;
+        pairs[2 * total + 1] = lb;
         s->met_off[la + 1]++;
         s->met_off[lb + 1]++;
         below[(la > lb ? la : lb) + 1]++;
@@ -152,11 +156,8 @@ int sch_build_met_adj(struct sch *s, const struct sch_pmap *pm)
     if (!s->met_adj || !half)
         goto out;
     memcpy(down, below, n1 * sizeof(*down));
-    cur = 0;
-    while (s->met && pairset_next(s->met, &cur, &a, &b)) {
-        uint32_t la = sch_pmap_get(pm, a), lb = sch_pmap_get(pm, b);
-        if (la == UINT32_MAX || lb == UINT32_MAX)
-            continue;
+    for (size_t x = 0; x < total; x++) {
+        uint32_t la = pairs[2 * x], lb = pairs[2 * x + 1];
         if (la > lb)
             half[down[la]++] = lb;
         else
@@ -181,7 +182,34 @@ out:
     free(up);
     free(down);
     free(half);
+    free(pairs);
     return rc;
+}
+
+void sch_count_seated_pairs(struct sch *s, const struct sch_pmap *pm,
+                            uint32_t *deg, uint64_t *excluded)
+{
+    uint32_t a, b;
+    size_t cur = 0;
+
+    *excluded = s->met_off[s->n] / 2;
+    for (uint32_t i = 0; i < s->n; i++) {
+        deg[i] = (uint32_t)(s->met_off[i + 1] - s->met_off[i]);
+        if (deg[i] > 0)
+            s->flags[i] |= SCH_HAS_MET;
+    }
+    while (s->avoid && pairset_next(s->avoid, &cur, &a, &b)) {
+        uint32_t la = sch_pmap_get(pm, a), lb = sch_pmap_get(pm, b);
+        if (la == UINT32_MAX || lb == UINT32_MAX)
+            continue;
+        s->flags[la] |= SCH_HAS_AVOID;
+        s->flags[lb] |= SCH_HAS_AVOID;
+        if (sch_met(s, la, lb))
+            continue;
+        (*excluded)++;
+        deg[la]++;
+        deg[lb]++;
+    }
 }
 
 /* Least repeated pairs among `size` people drawn from `T` tables of an
@@ -235,7 +263,7 @@ uint64_t sched_repeat_lower_bound(const struct sched_input *in,
     deg = calloc(in->n, sizeof(*deg));
     if (!deg || sch_pmap_init(&pm, in->people, in->n) != 0)
         goto out;
-    sch_count_pairs(&pm, in->met, in->avoid, deg, NULL, &excluded);
+    sch_count_pairs(&pm, in->met, in->avoid, deg, &excluded);
     lb = sch_lower_bound(in->n, table_size, rounds, deg, excluded);
 out:
     sch_pmap_clear(&pm);

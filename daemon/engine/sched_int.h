@@ -157,15 +157,21 @@ int sch_pmap_init(struct sch_pmap *m, const uint32_t *people, uint32_t n);
 uint32_t sch_pmap_get(const struct sch_pmap *m, uint32_t key);
 void sch_pmap_clear(struct sch_pmap *m);
 
-/* Counts, per seated person, met and avoid partners among the seated, and
- * sets the lookup flags.  `deg` receives |met(p) u avoid(p)| when non-NULL;
- * *excluded the number of seated pairs that are met or avoid. */
+/* Counts, per seated person, met and avoid partners among the seated:
+ * `deg` receives |met(p) u avoid(p)| when non-NULL, *excluded the number
+ * of seated pairs that are met or avoid. */
 void sch_count_pairs(const struct sch_pmap *pm, const struct pairset *met,
                      const struct pairset *avoid, uint32_t *deg,
-                     uint8_t *flags, uint64_t *excluded);
+                     uint64_t *excluded);
 
 /* Builds s->met_off and s->met_adj from s->met; 0 or -ENOMEM. */
 int sch_build_met_adj(struct sch *s, const struct sch_pmap *pm);
+
+/* sch_count_pairs() for the search state, with the met half read from the
+ * rows sch_build_met_adj() built (so the met pairset, which may hold a
+ * whole history, is walked once); sets s->flags. */
+void sch_count_seated_pairs(struct sch *s, const struct sch_pmap *pm,
+                            uint32_t *deg, uint64_t *excluded);
 
 /* Repeats no schedule of n people at tables of k for R rounds can avoid,
  * given deg and excluded from sch_count_pairs(). */

@@ -31,8 +31,8 @@ directories and checks what the store promises (issue 4, item 7):
             round counts as repeats exactly the pairs who did meet.
 
 MINGLE_KILL_SEED=N reruns the kill test with the random choices of seed N
-(the timing of the kills still varies); MINGLE_STORE_TESTS=kill,lock runs
-only those.  A sanitizer report in a daemon's log is a failure.  Protobuf
+(the timing of the kills still varies), MINGLE_KILL_CYCLES=N runs N cycles
+for a soak; MINGLE_STORE_TESTS=kill,lock runs only those.  A sanitizer report in a daemon's log is a failure.  Protobuf
 is spoken with the helpers of test_server.py.
 """
 import hashlib
@@ -60,12 +60,12 @@ REQ_UPSERT, REQ_CHECK_IN, REQ_CHECK_OUT, REQ_ADD_PAIRS = 7, 9, 10, 11
 REQ_NEXT_ROUND, REQ_GET_SCHEDULE, REQ_LIST_ATTENDEES = 12, 13, 18
 REQ_EXPORT_HISTORY = 20
 RESP_ERROR, RESP_EVENT, RESP_ACK, RESP_ROUND = 2, 4, 6, 7
-RESP_SCHEDULE, RESP_ATTENDEES = 8, 12
+RESP_SCHEDULE, RESP_ATTENDEES, RESP_HISTORY = 8, 12, 13
 UNAVAILABLE = 10
 MET_BEFORE, AVOID = 1, 2
 HISTORY_NONE = 1
 
-KILL_CYCLES = 50
+KILL_CYCLES = int(os.environ.get("MINGLE_KILL_CYCLES", "50"))
 KILL_DELAY_S = (0.010, 0.150)  # how long the client runs before a kill
 KILL_TABLE = 4
 KILL_TARGET_PRESENT = 40       # keeps the rounds free of repeats
@@ -436,6 +436,31 @@ def verify(c, m, cycle):
     m.present = pres
     m.maybe_present = set()
     check_rounds(m, where)
+    check_encounters(c, m, where)
+
+
+def check_encounters(c, m, where):
+    """The history holds each pair of each round's tables once."""
+    seen = []
+    after = 0
+    while True:
+        r = call(c, m.rid, REQ_EXPORT_HISTORY, w.fv(1, after), RESP_HISTORY)
+        m.rid += 1
+        for e in allf(r.body, 1):
+            after = onef(e, 1)
+            if onef(e, 4) == m.event_id:
+                seen.append((onef(e, 5), pair(text(onef(e, 2, b"")),
+                                              text(onef(e, 3, b"")))))
+        if not onef(r.body, 2):
+            break
+    want = [(n, p) for n, tables in enumerate(m.rounds, 1)
+            for p in table_pairs(tables)]
+    check(len(seen) == len(set(seen)), "%s: an encounter stored twice"
+          % where)
+    check(sorted(seen) == sorted(want), "%s: %d encounters stored, the "
+          "rounds have %d; missing %s, extra %s"
+          % (where, len(seen), len(want), sorted(set(want) - set(seen))[:5],
+             sorted(set(seen) - set(want))[:5]))
 
 
 def check_rounds(m, where):
