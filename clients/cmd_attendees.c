@@ -285,23 +285,6 @@ static int ctl_attendees_load(struct ctl *ctl, const struct ctl_cmd *cmd,
     return rc;
 }
 
-/* A YAML double-quoted scalar: loads back byte for byte. */
-static void ctl_yaml_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s != '\0'; s++) {
-        unsigned char c = (unsigned char)*s;
-
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20 || c == 0x7f)
-            fprintf(f, "\\x%02x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
-}
-
 /* A profile's text field; an empty one is left out, as the event file
  * allows. */
 static void ctl_yaml_field(FILE *f, const char *key, const char *value)
@@ -309,7 +292,7 @@ static void ctl_yaml_field(FILE *f, const char *key, const char *value)
     if (value[0] == '\0')
         return;
     fprintf(f, "    %s: ", key);
-    ctl_yaml_str(f, value);
+    ctl_put_quoted(f, value);
     fputc('\n', f);
 }
 
@@ -323,7 +306,7 @@ static void ctl_yaml_list(FILE *f, const char *key, char **items, size_t n)
     for (i = 0; i < n; i++) {
         if (i > 0)
             fputs(", ", f);
-        ctl_yaml_str(f, items[i]);
+        ctl_put_quoted(f, items[i]);
     }
     fputs("]\n", f);
 }
@@ -338,9 +321,9 @@ static void ctl_yaml_pairs(FILE *f, const char *key, Mingle__V1__Pair **pairs,
     fprintf(f, "%s:\n", key);
     for (i = 0; i < n; i++) {
         fputs("  - [", f);
-        ctl_yaml_str(f, pairs[i]->a);
+        ctl_put_quoted(f, pairs[i]->a);
         fputs(", ", f);
-        ctl_yaml_str(f, pairs[i]->b);
+        ctl_put_quoted(f, pairs[i]->b);
         fputs("]\n", f);
     }
 }
@@ -350,7 +333,7 @@ static void ctl_yaml_pairs(FILE *f, const char *key, Mingle__V1__Pair **pairs,
 static void ctl_yaml_event(FILE *f, const Mingle__V1__EventInfo *e)
 {
     fputs("event:\n  name: ", f);
-    ctl_yaml_str(f, e->name);
+    ctl_put_quoted(f, e->name);
     fprintf(f, "\n  rounds: %" PRIu32 "\n  table_size: %" PRIu32
             "\n  seed: %" PRIu64 "\n",
             e->rounds_planned, e->table_size, e->seed);
@@ -397,7 +380,7 @@ static int ctl_attendees_export(struct ctl *ctl, const struct ctl_cmd *cmd,
         const Mingle__V1__Attendee *a = al->attendees[i];
 
         fputs("  - id: ", stdout);
-        ctl_yaml_str(stdout, a->id);
+        ctl_put_quoted(stdout, a->id);
         fputc('\n', stdout);
         ctl_yaml_field(stdout, "name", a->name);
         ctl_yaml_field(stdout, "company", a->company);
@@ -430,6 +413,38 @@ static int ctl_attendee_remove(struct ctl *ctl, const struct ctl_cmd *cmd,
     rc = ctl_call(ctl, &req, MINGLE__V1__RESPONSE__BODY_ACK, &resp);
     if (rc == CTL_EXIT_OK)
         printf("removed %s from event %" PRIu64 "\n", argv[0], id);
+    return rc;
+}
+
+/* Forgetting cannot be undone, so it takes --yes; without it the command
+ * says what it would do and contacts no one. */
+static int ctl_attendee_forget(struct ctl *ctl, const struct ctl_cmd *cmd,
+                               int argc, char **argv)
+{
+    bool yes = false;
+    const struct ctl_opt opts[] = {{"--yes", NULL, &yes}};
+    Mingle__V1__Request req = MINGLE__V1__REQUEST__INIT;
+    Mingle__V1__ForgetAttendee fa = MINGLE__V1__FORGET_ATTENDEE__INIT;
+    Mingle__V1__Response *resp;
+    int rc;
+
+    rc = ctl_parse_exact(cmd, argc, argv, opts, 1, 1, "one attendee id");
+    if (rc != CTL_EXIT_OK)
+        return rc;
+    if (!yes) {
+        ctl_error("this would delete the profile of %s from every event and "
+                  "replace %s by an anonymous token in all encounters; it "
+                  "cannot be undone.  Add --yes to go ahead.",
+                  argv[0], argv[0]);
+        return CTL_EXIT_USAGE;
+    }
+    fa.attendee_id = argv[0];
+    req.body_case = MINGLE__V1__REQUEST__BODY_FORGET_ATTENDEE;
+    req.forget_attendee = &fa;
+    rc = ctl_call(ctl, &req, MINGLE__V1__RESPONSE__BODY_ACK, &resp);
+    if (rc == CTL_EXIT_OK)
+        printf("forgot %s: profile deleted from every event, encounters "
+               "anonymized\n", argv[0]);
     return rc;
 }
 
@@ -568,6 +583,13 @@ const struct ctl_cmd ctl_attendee_cmds[] = {
      ctl_attendees_export},
     {"attendee remove", "ID [--event ID]",
      "remove an attendee from the coming rounds", NULL, ctl_attendee_remove},
+    {"attendee forget", "ID --yes",
+     "delete a person everywhere and anonymize their encounters",
+     "For deletion requests (GDPR): the profile of ID goes from every event,\n"
+     "open or closed, and in the encounter history ID becomes an anonymous\n"
+     "token, so past rounds still count as met but name no one.  This cannot\n"
+     "be undone; without --yes nothing is sent.\n",
+     ctl_attendee_forget},
     {"checkin", "ID... | --all [--event ID]",
      "mark attendees present (--all: everyone)", NULL,
      ctl_checkin},

@@ -1,10 +1,109 @@
-/* cmd_event.c -- event create, list, show, close. */
+/* cmd_event.c -- event create, list, show, close; an event's history
+ * scope (how far back earlier encounters count) as --history spells it. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "ctl.h"
 #include "event_file.h"
+
+#define CTL_SECONDS_PER_DAY 86400
+
+/* Parses "YYYY-MM-DD" (exactly that shape, a real calendar date) as its
+ * 00:00 UTC.  Returns 0 or -EINVAL. */
+static int ctl_parse_date(const char *s, int64_t *unix_s)
+{
+    struct tm tm = {0};
+    int year, mon, mday;
+    time_t t;
+    size_t i;
+
+    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+        return -EINVAL;
+    for (i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+            return -EINVAL;
+    year = (int)strtol(s, NULL, 10);
+    mon = (int)strtol(s + 5, NULL, 10);
+    mday = (int)strtol(s + 8, NULL, 10);
+    tm.tm_year = year - 1900;
+    tm.tm_mon = mon - 1;
+    tm.tm_mday = mday;
+    /* timegm() normalizes 2026-02-30 to March 2 in place: refuse a date
+     * that moved. */
+    t = timegm(&tm);
+    if (tm.tm_year != year - 1900 || tm.tm_mon != mon - 1 ||
+        tm.tm_mday != mday)
+        return -EINVAL;
+    *unix_s = (int64_t)t;
+    return 0;
+}
+
+/* Parses a --history value: all, none, last:N (N >= 1) or
+ * since:YYYY-MM-DD.  Returns 0 with *h filled, or -EINVAL. */
+static int ctl_parse_history(const char *s, Mingle__V1__HistoryScope *h)
+{
+    uint64_t n;
+
+    if (strcmp(s, "all") == 0) {
+        h->kind = MINGLE__V1__HISTORY_SCOPE__KIND__ALL;
+    } else if (strcmp(s, "none") == 0) {
+        h->kind = MINGLE__V1__HISTORY_SCOPE__KIND__NONE;
+    } else if (strncmp(s, "last:", 5) == 0) {
+        if (ctl_parse_u64(s + 5, UINT32_MAX, &n) != 0 || n == 0)
+            return -EINVAL;
+        h->kind = MINGLE__V1__HISTORY_SCOPE__KIND__LAST_EVENTS;
+        h->last_events = (uint32_t)n;
+    } else if (strncmp(s, "since:", 6) == 0) {
+        if (ctl_parse_date(s + 6, &h->since_unix) != 0)
+            return -EINVAL;
+        h->kind = MINGLE__V1__HISTORY_SCOPE__KIND__SINCE;
+    } else {
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* The scope in --history terms, with what it means; an event from a
+ * server that reports none counts every earlier event. */
+static void ctl_print_history(const Mingle__V1__HistoryScope *h)
+{
+    char when[32] = "?";
+    time_t t;
+    struct tm tm;
+
+    fputs("history:     ", stdout);
+    switch (h != NULL ? h->kind : MINGLE__V1__HISTORY_SCOPE__KIND__ALL) {
+    case MINGLE__V1__HISTORY_SCOPE__KIND__ALL:
+        puts("all (encounters at every earlier event count)");
+        break;
+    case MINGLE__V1__HISTORY_SCOPE__KIND__NONE:
+        puts("none (earlier events do not count)");
+        break;
+    case MINGLE__V1__HISTORY_SCOPE__KIND__LAST_EVENTS:
+        printf("last:%" PRIu32 " (encounters at the %" PRIu32
+               " events before this one count)\n",
+               h->last_events, h->last_events);
+        break;
+    case MINGLE__V1__HISTORY_SCOPE__KIND__SINCE:
+        t = (time_t)h->since_unix;
+        /* Another client may have sent a time of day: show it then. */
+        if (gmtime_r(&t, &tm) != NULL)
+            strftime(when, sizeof(when),
+                     h->since_unix % CTL_SECONDS_PER_DAY == 0
+                         ? "%Y-%m-%d" : "%Y-%m-%dT%H:%M:%SZ",
+                     &tm);
+        printf("since:%s (encounters at events created since then "
+               "count)\n", when);
+        break;
+    default:
+        printf("unknown scope %d\n", (int)h->kind);
+        break;
+    }
+}
 
 static void ctl_print_event(const Mingle__V1__EventInfo *e)
 {
@@ -28,15 +127,18 @@ static void ctl_print_event(const Mingle__V1__EventInfo *e)
         printf("weights:     interests %g, business %g, same company %g\n",
                e->weights->interests, e->weights->business,
                e->weights->same_company);
+    ctl_print_history(e->history);
 }
 
+/* Sends CreateEvent `ce` with history scope `h`. */
 static int ctl_create(struct ctl *ctl, Mingle__V1__CreateEvent *ce,
-                      uint64_t *id)
+                      Mingle__V1__HistoryScope *h, uint64_t *id)
 {
     Mingle__V1__Request req = MINGLE__V1__REQUEST__INIT;
     Mingle__V1__Response *resp;
     int rc;
 
+    ce->history = h;
     req.body_case = MINGLE__V1__REQUEST__BODY_CREATE_EVENT;
     req.create_event = ce;
     rc = ctl_call(ctl, &req, MINGLE__V1__RESPONSE__BODY_EVENT, &resp);
@@ -45,7 +147,8 @@ static int ctl_create(struct ctl *ctl, Mingle__V1__CreateEvent *ce,
     return rc;
 }
 
-static int ctl_create_from_file(struct ctl *ctl, const char *path)
+static int ctl_create_from_file(struct ctl *ctl, const char *path,
+                                Mingle__V1__HistoryScope *h)
 {
     Mingle__V1__CreateEvent ce = MINGLE__V1__CREATE_EVENT__INIT;
     Mingle__V1__Weights w = MINGLE__V1__WEIGHTS__INIT;
@@ -65,7 +168,7 @@ static int ctl_create_from_file(struct ctl *ctl, const char *path)
     ce.weights = &w;
     ce.seed = ev->seed;
     ce.seed_set = ev->has_seed;
-    rc = ctl_create(ctl, &ce, &id);
+    rc = ctl_create(ctl, &ce, h, &id);
     if (rc != CTL_EXIT_OK)
         goto out;
     rc = ctl_upload_event_file(ctl, id, ev);
@@ -83,14 +186,17 @@ out:
 static int ctl_event_create(struct ctl *ctl, const struct ctl_cmd *cmd,
                             int argc, char **argv)
 {
-    const char *name = NULL, *table_size = NULL, *rounds = NULL, *seed = NULL;
+    const char *name = NULL, *table_size = NULL, *rounds = NULL, *seed = NULL,
+               *history = NULL;
     const struct ctl_opt opts[] = {
         {"--name", &name, NULL},
         {"--table-size", &table_size, NULL},
         {"--rounds", &rounds, NULL},
         {"--seed", &seed, NULL},
+        {"--history", &history, NULL},
     };
     Mingle__V1__CreateEvent ce = MINGLE__V1__CREATE_EVENT__INIT;
+    Mingle__V1__HistoryScope h = MINGLE__V1__HISTORY_SCOPE__INIT;
     uint64_t k, r, s = 0, id;
     int npos, rc;
 
@@ -98,9 +204,13 @@ static int ctl_event_create(struct ctl *ctl, const struct ctl_cmd *cmd,
                         &npos);
     if (rc != CTL_EXIT_OK)
         return rc;
+    if (history != NULL && ctl_parse_history(history, &h) != 0)
+        return ctl_usage_error(cmd, "bad --history '%s': expected all, none, "
+                               "last:N (N >= 1) or since:YYYY-MM-DD",
+                               history);
     if (npos == 1 && name == NULL && table_size == NULL && rounds == NULL &&
         seed == NULL)
-        return ctl_create_from_file(ctl, argv[0]);
+        return ctl_create_from_file(ctl, argv[0], &h);
     if (npos != 0)
         return ctl_usage_error(cmd, "give an event file or the options, "
                                "not both");
@@ -120,7 +230,7 @@ static int ctl_event_create(struct ctl *ctl, const struct ctl_cmd *cmd,
     ce.rounds = (uint32_t)r;
     ce.seed = s;
     ce.seed_set = seed != NULL;
-    rc = ctl_create(ctl, &ce, &id);
+    rc = ctl_create(ctl, &ce, &h, &id);
     if (rc == CTL_EXIT_OK)
         printf("%" PRIu64 "\n", id);
     return rc;
@@ -212,11 +322,18 @@ static int ctl_event_close(struct ctl *ctl, const struct ctl_cmd *cmd,
 
 const struct ctl_cmd ctl_event_cmds[] = {
     {"event create",
-     "FILE.yaml | --name NAME --table-size K --rounds R [--seed S]",
+     "FILE.yaml | --name NAME --table-size K --rounds R [--seed S]\n"
+     "       [--history all|none|last:N|since:YYYY-MM-DD]",
      "create an event (from a file, or empty); prints its id",
      "With FILE.yaml, the event's settings, attendees, met_before and avoid\n"
      "pairs come from the event file (the format of mingled --batch) and are\n"
-     "sent in batches.  Without it, the event starts with no attendees.\n",
+     "sent in batches.  Without it, the event starts with no attendees.\n"
+     "\n"
+     "--history says which earlier events count: pairs who met there are\n"
+     "seated together only when nothing better is left.  all (the default):\n"
+     "every earlier event; none: none; last:N: the N events created before\n"
+     "this one; since:YYYY-MM-DD: events created on or after that day\n"
+     "(00:00 UTC).\n",
      ctl_event_create},
     {"event list", "[--all]",
      "list open events (--all: closed ones too)", NULL, ctl_event_list},

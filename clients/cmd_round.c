@@ -402,24 +402,56 @@ static void ctl_csv_field(const char *s)
     putchar('"');
 }
 
+/* One encounter as a CSV row, or as a JSON object after `first` tells
+ * whether a separating comma is due. */
+static void ctl_put_encounter(const Mingle__V1__Encounter *e, bool json,
+                              bool first)
+{
+    if (!json) {
+        printf("%" PRIu64 ",", e->seq);
+        ctl_csv_field(e->a);
+        putchar(',');
+        ctl_csv_field(e->b);
+        printf(",%" PRIu64 ",%" PRIu32 ",%" PRId64 "\n", e->event_id,
+               e->round, e->at_unix);
+        return;
+    }
+    printf("%s\n  {\"seq\": %" PRIu64 ", \"a\": ", first ? "" : ",",
+           e->seq);
+    ctl_put_quoted(stdout, e->a);
+    fputs(", \"b\": ", stdout);
+    ctl_put_quoted(stdout, e->b);
+    printf(", \"event\": %" PRIu64 ", \"round\": %" PRIu32
+           ", \"at\": %" PRId64 "}",
+           e->event_id, e->round, e->at_unix);
+}
+
+/* Pages through ExportHistory until the server says there is no more;
+ * the output streams, so the whole history is never held at once. */
 static int ctl_history_export(struct ctl *ctl, const struct ctl_cmd *cmd,
                               int argc, char **argv)
 {
-    const char *after_arg = NULL;
-    const struct ctl_opt opts[] = {{"--after", &after_arg, NULL}};
+    const char *after_arg = NULL, *format = NULL;
+    const struct ctl_opt opts[] = {{"--after", &after_arg, NULL},
+                                   {"--format", &format, NULL}};
     Mingle__V1__Request req = MINGLE__V1__REQUEST__INIT;
     Mingle__V1__ExportHistory eh = MINGLE__V1__EXPORT_HISTORY__INIT;
     Mingle__V1__Response *resp;
-    uint64_t after = 0;
+    uint64_t after = 0, n = 0;
+    bool json;
     size_t i;
     int rc;
 
-    rc = ctl_parse_exact(cmd, argc, argv, opts, 1, 0, NULL);
+    rc = ctl_parse_exact(cmd, argc, argv, opts, 2, 0, NULL);
     if (rc != CTL_EXIT_OK)
         return rc;
     if (after_arg != NULL && ctl_parse_u64(after_arg, UINT64_MAX, &after) != 0)
         return ctl_usage_error(cmd, "bad --after '%s'", after_arg);
-    puts("seq,a,b,event_id,round,at_unix");
+    json = format != NULL && strcmp(format, "json") == 0;
+    if (format != NULL && !json && strcmp(format, "csv") != 0)
+        return ctl_usage_error(cmd, "bad --format '%s': expected csv or json",
+                               format);
+    fputs(json ? "[" : "seq,a,b,event_id,round,at_unix\n", stdout);
     req.body_case = MINGLE__V1__REQUEST__BODY_EXPORT_HISTORY;
     req.export_history = &eh;
     for (;;) {
@@ -430,21 +462,16 @@ static int ctl_history_export(struct ctl *ctl, const struct ctl_cmd *cmd,
         if (rc != CTL_EXIT_OK)
             return rc;
         h = resp->history;
-        for (i = 0; i < h->n_encounters; i++) {
-            const Mingle__V1__Encounter *e = h->encounters[i];
-
-            printf("%" PRIu64 ",", e->seq);
-            ctl_csv_field(e->a);
-            putchar(',');
-            ctl_csv_field(e->b);
-            printf(",%" PRIu64 ",%" PRIu32 ",%" PRId64 "\n", e->event_id,
-                   e->round, e->at_unix);
-            after = e->seq;
+        for (i = 0; i < h->n_encounters; i++, n++) {
+            ctl_put_encounter(h->encounters[i], json, n == 0);
+            after = h->encounters[i]->seq;
         }
         /* A page that makes no progress would loop forever. */
         if (!h->more || h->n_encounters == 0)
             break;
     }
+    if (json)
+        fputs(n == 0 ? "]\n" : "\n]\n", stdout);
     return ctl_flush("to stdout");
 }
 
@@ -466,8 +493,14 @@ const struct ctl_cmd ctl_round_cmds[] = {
      NULL, ctl_explain},
     {"stats", "[--event ID | --server]",
      "figures of an event, or of the whole server", NULL, ctl_stats},
-    {"history export", "[--after SEQ]",
-     "print who met whom as CSV (resume after SEQ)", NULL,
+    {"history export", "[--format csv|json] [--after SEQ]",
+     "print who met whom (resume after SEQ)",
+     "One record per pair seated at the same table: seq (the encounter's\n"
+     "number; --after SEQ resumes after it), the two attendee ids a and b\n"
+     "(a forgotten person appears as an anonymous token), the event id, the\n"
+     "round, and when the round was assigned in Unix seconds (UTC).\n"
+     "csv (the default): header seq,a,b,event_id,round,at_unix.  json: an\n"
+     "array of objects {\"seq\", \"a\", \"b\", \"event\", \"round\", \"at\"}.\n",
      ctl_history_export},
 };
 const size_t ctl_round_n_cmds = sizeof(ctl_round_cmds) /

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "ctl_conn.h"
 
@@ -84,6 +85,11 @@ int ctl_oom(void);
  * closed pipe is an error, not a silently short file.  Returns
  * CTL_EXIT_OK, or CTL_EXIT_USAGE after printing "cannot write <what>". */
 int ctl_flush(const char *what);
+
+/* Writes `s` as a double-quoted string that JSON and YAML both read back
+ * byte for byte: quotes, backslashes and control bytes escaped, the rest
+ * as it is (the server sends checked UTF-8). */
+void ctl_put_quoted(FILE *f, const char *s);
 
 /* Parses a decimal unsigned number no larger than `max`.  Returns 0 or
  * -EINVAL. */

@@ -10,6 +10,12 @@ follows along.  Checks, from `schedule --format json`: everyone present
 is seated exactly once per round, tables are balanced, nobody meets
 anyone twice.  Then the exit statuses of the error paths, the export
 round trip, and a clean exit on SIGTERM.
+
+A second daemon covers history across events: eight people meet over
+three rounds, then `--history none` ignores those encounters while the
+default scope counts them as repeats; `history export` in both formats;
+`attendee forget` (refused without --yes) removes the person everywhere
+and leaves a token in the history, also after a restart.
 """
 import json
 import math
@@ -150,6 +156,168 @@ def check_schedule(sched, present_by_round):
         fail("summary reports repeats: %s" % sched["summary"])
 
 
+def check_stopped(daemon, rc):
+    """After Daemon.stop(): a clean exit and a log free of sanitizer
+    reports."""
+    if rc != 0:
+        fail("mingled exited %d on SIGTERM" % rc)
+    daemon.drain.join(TIMEOUT_S)
+    if SANITIZER.search("".join(daemon.log)):
+        fail("mingled sanitizer report:\n" + "".join(daemon.log))
+
+
+def small_event_file(path, n):
+    lines = ["event:", '  name: "Small"', "  rounds: 3", "  table_size: 4",
+             "  seed: 11", "attendees:"]
+    lines += ['  - id: "p%d"' % i for i in range(1, n + 1)]
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def table_pairs(rnd):
+    pairs = set()
+    for t in rnd["tables"]:
+        people = sorted(t["attendees"])
+        for i, a in enumerate(people):
+            for b in people[i + 1:]:
+                pairs.add((a, b))
+    return pairs
+
+
+def history(ctl):
+    """The history as JSON, checked against the CSV of the same rows."""
+    rows = json.loads(ctl.run("history", "export", "--format",
+                              "json").stdout)
+    csv = ctl.run("history", "export").stdout.splitlines()
+    if csv[0] != "seq,a,b,event_id,round,at_unix" or \
+            len(csv) != 1 + len(rows):
+        fail("history csv has %d lines for %d json rows"
+             % (len(csv), len(rows)))
+    for row, line in zip(rows, csv[1:]):
+        if sorted(row) != ["a", "at", "b", "event", "round", "seq"]:
+            fail("history json row: %s" % row)
+        if line != "%d,%s,%s,%d,%d,%d" % (row["seq"], row["a"], row["b"],
+                                          row["event"], row["round"],
+                                          row["at"]):
+            fail("history csv %r differs from json %s" % (line, row))
+    if [r["seq"] for r in rows] != sorted({r["seq"] for r in rows}):
+        fail("history seq not increasing")
+    after = ctl.run("history", "export", "--format", "json", "--after",
+                    str(rows[0]["seq"])).stdout
+    if json.loads(after) != rows[1:]:
+        fail("history export --after skips wrongly")
+    return rows
+
+
+def exported_ids(ctl, ev):
+    out = ctl.run("attendees", "export", "--event", ev).stdout
+    return set(re.findall(r'^  - id: "([^"]*)"$', out, re.M))
+
+
+def history_and_forget(mingled, minglectl, tmp):
+    path = os.path.join(tmp, "small.yaml")
+    small_event_file(path, 8)
+    data = os.path.join(tmp, "data-history")
+    daemon = Daemon(mingled, data)
+    try:
+        ctl = Ctl(minglectl, daemon.port)
+        ev1 = ctl.run("event", "create", path).stdout.strip()
+        ctl.run("checkin", "--all", "--event", ev1)
+        for _ in range(3):
+            ctl.run("round", "next", "--event", ev1)
+        met = set()
+        for r in json.loads(ctl.run("schedule", "--event", ev1, "--format",
+                                    "json").stdout)["rounds"]:
+            met |= table_pairs(r)
+
+        for bad in ("some", "last:0", "last:x", "since:2026-02-30",
+                    "since:26-01-01"):
+            p = ctl.run("event", "create", path, "--history", bad, expect=2)
+            if "bad --history" not in p.stderr:
+                fail("--history %s: %s" % (bad, p.stderr))
+        scopes = {"none": "history:     none",
+                  "": "history:     all",
+                  "last:2": "history:     last:2",
+                  "since:2026-01-01": "history:     since:2026-01-01"}
+        evs = {}
+        # Both forms of event create take --history: last:2 goes with the
+        # options, the others with the file.
+        for scope, shown in scopes.items():
+            args = ["--history", scope] if scope else []
+            if scope.startswith("last"):
+                args += ["--name", "Scoped", "--table-size", "4",
+                         "--rounds", "1"]
+            else:
+                args.insert(0, path)
+            evs[scope] = ctl.run("event", "create", *args).stdout.strip()
+            if shown not in ctl.run("event", "show", evs[scope]).stdout:
+                fail("event show lacks %r" % shown)
+
+        # Round 1 of a new event: with the default scope every pair that
+        # met at event 1 is a repeat, with none not one is.
+        for scope in ("", "none"):
+            ev = evs[scope]
+            ctl.run("checkin", "--all", "--event", ev)
+            r = json.loads(ctl.run("round", "next", "--event", ev,
+                                   "--format", "json").stdout)
+            seated = table_pairs(r["rounds"][0])
+            again = len(seated & met)
+            want = again if scope == "" else 0
+            if r["summary"]["repeat_pairs"] != want:
+                fail("history %r: %d repeat pairs, expected %d (%d met at "
+                     "event 1)" % (scope or "all", r["summary"]
+                                   ["repeat_pairs"], want, again))
+            if again == 0:
+                fail("8 people in 2 tables cannot avoid event 1's pairs")
+        a, b = sorted(met)[0]
+        if "met before:       yes" not in ctl.run(
+                "explain", a, b, "--event", evs[""]).stdout or \
+                "met before:       no" not in ctl.run(
+                    "explain", a, b, "--event", evs["none"]).stdout:
+            fail("explain %s %s disagrees with the history scopes" % (a, b))
+
+        rows = history(ctl)
+        p = ctl.run("attendee", "forget", "p1", expect=2)
+        if "--yes" not in p.stderr or "p1" not in exported_ids(ctl, ev1):
+            fail("forget without --yes: %s" % p.stderr)
+        out = ctl.run("attendee", "forget", "p1", "--yes").stdout
+        if not out.startswith("forgot p1:"):
+            fail("forget printed %r" % out)
+        ctl.run("attendee", "forget", "p1", "--yes", expect=1)
+        ids = ["p%d" % i for i in range(1, 9)]
+        for ev in [ev1] + list(evs.values()):
+            if "p1" in exported_ids(ctl, ev):
+                fail("p1 still in event %s after forget" % ev)
+        after = history(ctl)
+        tokens = set()
+        for old, new in zip(rows, after):
+            for side in ("a", "b"):
+                if old[side] == "p1":
+                    tokens.add(new[side])
+                elif old[side] != new[side]:
+                    fail("forget changed %s into %s" % (old, new))
+        if len(after) != len(rows) or len(tokens) != 1 or \
+                tokens & set(ids):
+            fail("forgotten history: tokens %s" % tokens)
+    finally:
+        rc = daemon.stop()
+    check_stopped(daemon, rc)
+
+    daemon = Daemon(mingled, data)
+    try:
+        ctl = Ctl(minglectl, daemon.port)
+        if history(ctl) != after:
+            fail("history after restart differs")
+        for ev in [ev1] + list(evs.values()):
+            if "p1" in exported_ids(ctl, ev):
+                fail("p1 back in event %s after restart" % ev)
+        if exported_ids(ctl, ev1) != set(ids[1:]):
+            fail("event 1 after restart: %s" % exported_ids(ctl, ev1))
+    finally:
+        rc = daemon.stop()
+    check_stopped(daemon, rc)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -256,12 +424,10 @@ def main():
                 watcher.kill()
                 watcher.wait()
             rc = daemon.stop()
-        if rc != 0:
-            fail("mingled exited %d on SIGTERM" % rc)
-        daemon.drain.join(TIMEOUT_S)
-        if SANITIZER.search("".join(daemon.log)):
-            fail("mingled sanitizer report:\n" + "".join(daemon.log))
-    print("ok: full meetup, 3 rounds, no repeats, balanced tables")
+        check_stopped(daemon, rc)
+        history_and_forget(mingled, minglectl, tmp)
+    print("ok: full meetup, 3 rounds, no repeats, balanced tables; "
+          "history scopes, history export, forget across a restart")
     return 0
 
 
