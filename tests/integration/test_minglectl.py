@@ -214,6 +214,28 @@ def exported_ids(ctl, ev):
     return set(re.findall(r'^  - id: "([^"]*)"$', out, re.M))
 
 
+def batch_history(mingled, path, data, met):
+    """mingled --batch --history DATA_DIR reads the running daemon's store:
+    every seated pair that met there, or earlier in the batch schedule,
+    is a repeat, and the summary says exactly that many."""
+    p = subprocess.run([mingled, "--batch", path, "--history", data,
+                        "--format", "json"], capture_output=True, text=True,
+                       timeout=60)
+    if p.returncode != 0:
+        fail("batch --history: exit %d: %s" % (p.returncode, p.stderr))
+    out = json.loads(p.stdout)
+    seen, repeats = set(met), 0
+    for r in out["rounds"]:
+        pairs = table_pairs(r)
+        repeats += len(pairs & seen)
+        seen |= pairs
+    if out["summary"]["repeat_pairs"] != repeats:
+        fail("batch --history counts %d repeats, the schedule has %d"
+             % (out["summary"]["repeat_pairs"], repeats))
+    if repeats == 0:
+        fail("batch --history: the test setup should force repeats")
+
+
 def history_and_forget(mingled, minglectl, tmp):
     path = os.path.join(tmp, "small.yaml")
     small_event_file(path, 8)
@@ -229,6 +251,7 @@ def history_and_forget(mingled, minglectl, tmp):
         for r in json.loads(ctl.run("schedule", "--event", ev1, "--format",
                                     "json").stdout)["rounds"]:
             met |= table_pairs(r)
+        batch_history(mingled, path, data, met)
 
         for bad in ("some", "last:0", "last:x", "since:2026-02-30",
                     "since:26-01-01"):
