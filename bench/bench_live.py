@@ -39,6 +39,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 import test_server as w  # noqa: E402
 
 TABLE_SIZE = 8
+PLANNED_ROUNDS = 8
+REQ_GET_SCHEDULE = 13
 REQ_CHECK_OUT = 10
 TAGS = ["tag%03d" % i for i in range(300)]
 SKILLS = ["skill%03d" % i for i in range(120)]
@@ -169,6 +171,30 @@ def next_round_times(b, rng, event_id, ids, here, rounds):
             raise SystemExit("NextRound answered %r" % r.kind)
         churn(b, rng, event_id, ids, here)
     return times, cpu / rounds
+
+
+def repeats_in_plan(b, event_id):
+    """Repeated pairs over the first PLANNED_ROUNDS rounds, counted here from
+    the seats GetSchedule returns: an event of 8 planned rounds must stay
+    repeat-free while people come and go."""
+    r = b.call(REQ_GET_SCHEDULE, w.fv(1, event_id))
+    seen, repeats = set(), 0
+    for num, rnd in w.fields(r.body):
+        if num != 3:
+            continue
+        rf = w.fields(rnd)
+        if dict((n, v) for n, v in rf if n == 2).get(2, 0) > PLANNED_ROUNDS:
+            continue
+        for tn, table in rf:
+            if tn != 3:
+                continue
+            people = sorted(dict(w.fields(seat))[1] for sn, seat in
+                            w.fields(table) if sn == 2)
+            for i, a in enumerate(people):
+                for c in people[i + 1:]:
+                    repeats += (a, c) in seen
+                    seen.add((a, c))
+    return repeats
 
 
 def bench_load(b, rng, n):
@@ -323,9 +349,11 @@ def main():
                                           args.rounds)
             print("nextround: %d present, tables of %d: p50 %s p99 %s, "
                   "daemon CPU %s per round (%d rounds, presence changes "
-                  "between rounds)"
+                  "between rounds); repeated pairs in the first %d rounds: "
+                  "%d"
                   % (args.present, TABLE_SIZE, ms(pct(times, 50)),
-                     ms(pct(times, 99)), ms(cpu), args.rounds))
+                     ms(pct(times, 99)), ms(cpu), args.rounds,
+                     PLANNED_ROUNDS, repeats_in_plan(b, event_id)))
             bench_fanout(b, rng, args.present, args.subscribers,
                          args.fanout_rounds)
             bench_garbage(b, rng, args.present, args.rounds, args.garbage)
