@@ -443,8 +443,9 @@ static int ctl_attendee_forget(struct ctl *ctl, const struct ctl_cmd *cmd,
     req.forget_attendee = &fa;
     rc = ctl_call(ctl, &req, MINGLE__V1__RESPONSE__BODY_ACK, &resp);
     if (rc == CTL_EXIT_OK)
-        printf("forgot %s: profile deleted from every event, encounters "
-               "anonymized\n", argv[0]);
+        printf("forgot %s: profile deleted from %" PRIu32 " event%s, "
+               "encounters anonymized\n", argv[0], resp->ack->count,
+               resp->ack->count == 1 ? "" : "s");
     return rc;
 }
 

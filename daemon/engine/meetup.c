@@ -456,6 +456,21 @@ static int mu_prepare_event_op(struct meetup *hub,
     return mu_fail(hub, -EINVAL, "bad operation");
 }
 
+/* Events where `id` has a profile that is not removed: what forgetting
+ * the person deletes, so the organizer's acknowledgement can say it. */
+static uint32_t mu_profile_events(const struct meetup *hub, const char *id)
+{
+    uint32_t n = 0, idx;
+
+    for (size_t i = 0; i < hub->n_events; i++) {
+        const struct roster *r = hub->events[i]->roster;
+
+        if (roster_find(r, id, &idx) == 0 && !roster_get(r, idx)->removed)
+            n++;
+    }
+    return n;
+}
+
 int meetup_prepare(struct meetup *hub, const struct meetup_request *req,
                    struct meetup_change **out)
 {
@@ -495,7 +510,7 @@ int meetup_prepare(struct meetup *hub, const struct meetup_request *req,
         }
         ch->ids = mu_copy_strv(&ch->arena, req->ids, 1);
         ch->n_ids = 1;
-        ch->count = 1;
+        ch->count = mu_profile_events(hub, req->ids[0]);
         ret = ch->ids == NULL ? -ENOMEM : 0;
         break;
     default:

@@ -303,9 +303,13 @@ def history_and_forget(mingled, minglectl, tmp):
         p = ctl.run("attendee", "forget", "p1", expect=2)
         if "--yes" not in p.stderr or "p1" not in exported_ids(ctl, ev1):
             fail("forget without --yes: %s" % p.stderr)
+        holders = sum("p1" in exported_ids(ctl, ev)
+                      for ev in [ev1] + list(evs.values()))
         out = ctl.run("attendee", "forget", "p1", "--yes").stdout
-        if not out.startswith("forgot p1:"):
-            fail("forget printed %r" % out)
+        if not out.startswith("forgot p1: profile deleted from %d events,"
+                              % holders):
+            fail("forget printed %r; p1 had a profile in %d events"
+                 % (out, holders))
         ctl.run("attendee", "forget", "p1", "--yes", expect=1)
         ids = ["p%d" % i for i in range(1, 9)]
         for ev in [ev1] + list(evs.values()):
