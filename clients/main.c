@@ -6,7 +6,6 @@
  * works as well as the conventional order.
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -192,33 +192,6 @@ fail:
     return -ENOMEM;
 }
 
-int cfg_daemon_copy(struct cfg_daemon *dst, const struct cfg_daemon *src)
-{
-    struct cfg_daemon c = *src;
-    size_t i;
-
-    c.listen = calloc(src->n_listen ? src->n_listen : 1, sizeof(*c.listen));
-    c.n_listen = 0;
-    c.data_dir = c.auth_token = c.auth_token_file = c.source = NULL;
-    if (c.listen == NULL)
-        goto fail;
-    for (i = 0; i < src->n_listen; i++, c.n_listen++)
-        if ((c.listen[i] = strdup(src->listen[i])) == NULL)
-            goto fail;
-    if ((src->data_dir && !(c.data_dir = strdup(src->data_dir))) ||
-        (src->auth_token && !(c.auth_token = strdup(src->auth_token))) ||
-        (src->auth_token_file &&
-         !(c.auth_token_file = strdup(src->auth_token_file))) ||
-        (src->source && !(c.source = strdup(src->source))))
-        goto fail;
-    *dst = c;
-    return 0;
-fail:
-    cfg_daemon_free(&c);
-    memset(dst, 0, sizeof(*dst));
-    return -ENOMEM;
-}
-
 /* ---- loading ---- */
 
 static int dc_fail_kind(struct cfg_yaml *y, const char *what,

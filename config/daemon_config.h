@@ -55,8 +55,8 @@ enum cfg_log_level {
     CFG_LOG_DEBUG,
 };
 
-/* Owns every string in it: release with cfg_daemon_free(), duplicate with
- * cfg_daemon_copy(); a plain struct assignment moves, never copies. */
+/* Owns every string in it: release with cfg_daemon_free(); a plain struct
+ * assignment moves, never copies. */
 struct cfg_daemon {
     char **listen;  /* numeric addresses as written */
     size_t n_listen;
@@ -105,11 +105,6 @@ int cfg_daemon_check(const struct cfg_daemon *c, struct cfg_error *err);
  * too short to load, so a pasted copy fails loudly instead of running
  * with a known token.  Returns 0 or -EIO. */
 int cfg_daemon_print(FILE *f, const struct cfg_daemon *c);
-
-/* Deep-copies src into dst (overwritten without freeing), e.g. to keep the
- * running config while a reload is tried.  Returns 0 or -ENOMEM (dst left
- * empty). */
-int cfg_daemon_copy(struct cfg_daemon *dst, const struct cfg_daemon *src);
 
 /* Frees the strings of *c, wipes the token, and leaves *c zeroed; NULL is
  * a no-op. */

@@ -34,7 +34,7 @@ struct aff_model {
     struct aff_weights w;
     struct aff_node *nodes; /* by index, snapshot of the roster */
     uint32_t n_atts;
-    double *rarity; /* 1 + ln(N / df), by interest tag id */
+    double *rarity; /* 1 + ln(N / df) / ln(N), by interest tag id */
     uint32_t n_tags;
     double rarity_unseen; /* for tags interned after the snapshot */
 };

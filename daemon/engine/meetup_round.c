@@ -1,7 +1,8 @@
 /* meetup_round.c -- NextRound: planning ahead, freezing one round.
  *
- * A plan covers the remaining planned rounds so that later rounds can stay
- * repeat-free; only its first round is frozen.  While nothing changes
+ * A plan covers the remaining planned rounds (at most MU_PLAN_ROUNDS_MAX)
+ * so that later rounds can stay repeat-free; only its first round is
+ * frozen.  While nothing changes
  * (presence, profiles, pairs, other events' encounters) the next round is
  * the plan's next one, which is fast and keeps the plan's promise; any
  * change throws the plan away and the future is planned anew.

@@ -15,7 +15,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
-#include <string.h>
+#include <string.h> /* evutil_socket_error_to_string() is strerror() */
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>

@@ -19,6 +19,7 @@
 #include <unistr.h>
 
 #include "frame.h"
+#include "log.h"
 #include "meetup.h"
 #include "mingle.pb-c.h"
 #include "mingle_version.h"
@@ -293,6 +294,15 @@ static int dispatch_do_hello(struct dispatch *d, struct dispatch_session *s,
         return dispatch_fail_set(f, MINGLE__V1__ERROR_CODE__RESOURCE_EXHAUSTED,
                                  "out of memory");
     s->authenticated = true;
+    if (h->client != NULL && h->client[0] != '\0') {
+        /* The client's name is the peer's text: escaped and cut short, so
+         * it can neither forge log lines nor flood them. */
+        char name[LOG_ESCAPE_BUF_BYTES];
+
+        log_msg(LOG_LEVEL_INFO, s->conn_id, "hello from %s",
+                log_escape(name, sizeof(name), (const uint8_t *)h->client,
+                           strlen(h->client)));
+    }
     m->protocol_version = MINGLE__V1__PROTOCOL_VERSION__PROTOCOL_VERSION_1;
     m->server_version = (char *)MINGLE_VERSION;
     m->max_frame_bytes = d->max_frame_bytes;
@@ -474,7 +484,7 @@ void dispatch_free(struct dispatch *d)
     if (d == NULL)
         return;
     meetup_free(d->hub);
-    store_free(d->store);
+    store_close(d->store);
     pballoc_free(d->in);
     pballoc_free(d->out);
     dispatch_set_auth_token(d, NULL);

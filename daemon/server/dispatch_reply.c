@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <stdbool.h>
-#include <string.h>
 
 #define DISPATCH_HISTORY_DEFAULT_LIMIT 1000u
 #define DISPATCH_HISTORY_MAX_LIMIT 10000u
@@ -116,7 +115,9 @@ int dispatch_schedule(struct dispatch *d, uint64_t event_id,
         return -1;
     ret = meetup_schedule_get(d->hub, event_id, 1, &rp->sched);
     if (ret < 0)
-        return dispatch_fail_set(f, dispatch_errno_code(ret), "no such event");
+        return dispatch_fail_set(f, dispatch_errno_code(ret), "%s",
+                                 ret == -ENOENT ? "no such event"
+                                                : "out of memory");
     s = rp->sched;
     DISPATCH_OUT_NEW(d, m, Mingle__V1__Schedule, MINGLE__V1__SCHEDULE__INIT);
     DISPATCH_OUT_NEW(d, sum, Mingle__V1__ScheduleSummary,
@@ -218,7 +219,9 @@ int dispatch_stats(struct dispatch *d, uint64_t event_id,
     int ret = meetup_stats_get(d->hub, event_id, &st);
 
     if (ret < 0)
-        return dispatch_fail_set(f, dispatch_errno_code(ret), "no such event");
+        return dispatch_fail_set(f, dispatch_errno_code(ret), "%s",
+                                 ret == -ENOENT ? "no such event"
+                                                : "out of memory");
     DISPATCH_OUT_NEW(d, m, Mingle__V1__Stats, MINGLE__V1__STATS__INIT);
     if (m == NULL)
         return dispatch_fail_set(f, MINGLE__V1__ERROR_CODE__RESOURCE_EXHAUSTED,
@@ -272,7 +275,9 @@ int dispatch_attendees(struct dispatch *d, uint64_t event_id,
         return -1;
     ret = meetup_attendees_get(d->hub, event_id, &rp->list);
     if (ret < 0)
-        return dispatch_fail_set(f, dispatch_errno_code(ret), "no such event");
+        return dispatch_fail_set(f, dispatch_errno_code(ret), "%s",
+                                 ret == -ENOENT ? "no such event"
+                                                : "out of memory");
     l = rp->list;
     DISPATCH_OUT_NEW(d, m, Mingle__V1__AttendeeList,
                      MINGLE__V1__ATTENDEE_LIST__INIT);

@@ -439,11 +439,6 @@ void store_close(struct store *s)
     free(s);
 }
 
-void store_free(struct store *s)
-{
-    store_close(s);
-}
-
 int store_history_pairs(struct store *s, const struct meetup_scope *scope,
                         int (*fn)(const char *a, const char *b, void *ctx),
                         void *ctx)

@@ -23,7 +23,6 @@
 #define MINGLE_STORE_H
 
 #include <stddef.h>
-#include <stdint.h>
 
 #include "meetup.h"
 
@@ -54,9 +53,6 @@ int store_open_readonly(const char *data_dir, struct store **out, char *err,
 
 /* Closes the database and releases the lock; NULL is a no-op. */
 void store_close(struct store *s);
-
-/* Same as store_close(), for the _new/_free convention. */
-void store_free(struct store *s);
 
 /* Writes changes[0..n) -- made by meetup_prepare() and already applied to
  * the hub, in the order they were applied -- in one transaction.  Returns

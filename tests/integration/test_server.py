@@ -483,6 +483,20 @@ def test_streams(d):
         col.join(5)
 
 
+def test_log_escapes(d):
+    """A client name is the peer's text: in the log it is escaped and cut,
+    so it cannot start a forged line."""
+    c = d.client()
+    evil = "evil\nFAKE ERROR forged\x1b[31m" + "x" * 500
+    check(c.call(1, REQ_HELLO, fv(1, 1) + fb(3, evil)).kind == RESP_HELLO,
+          "hello with a hostile client name")
+    c.close()
+    check(d.wait_log(r"hello from evil\\x0aFAKE ERROR forged\\x1b\[31mx+\.\.\."),
+          "client name not escaped and cut in the log")
+    check(not any(line.startswith("FAKE") for line in d.log().splitlines()),
+          "a peer forged a log line")
+
+
 def test_reload(d):
     with open(d.config, "w") as f:
         f.write("idle_timeout_ms: [unterminated\n")
@@ -586,7 +600,8 @@ def main():
     with tempfile.TemporaryDirectory(prefix="mingle-srv-") as work:
         plan = [
             ("plain", "", [test_framing, test_connection_limit, test_timeouts,
-                           test_streams, test_reload, test_sigterm]),
+                           test_streams, test_log_escapes, test_reload,
+                           test_sigterm]),
             ("token", "auth_token: %s\n" % TOKEN,
              [test_token, test_token_reload, test_sigterm]),
         ]

@@ -497,32 +497,6 @@ static void test_print_round_trip(void **state)
     cfg_daemon_free(&c);
 }
 
-static void test_copy(void **state)
-{
-    struct cfg_daemon a, b;
-    const char *tok;
-    char yaml[512];
-
-    (void)state;
-    tok = write_file("copytok", TOKEN, strlen(TOKEN));
-    snprintf(yaml, sizeof(yaml),
-             "listen: [\"::1\", 127.0.0.2]\nauth_token_file: %s\n", tok);
-    parse_ok(yaml, &a);
-    assert_int_equal(cfg_daemon_copy(&b, &a), 0);
-    assert_ptr_not_equal(b.listen, a.listen);
-    assert_ptr_not_equal(b.listen[1], a.listen[1]);
-    assert_ptr_not_equal(b.auth_token, a.auth_token);
-    cfg_daemon_free(&a);
-    assert_int_equal(b.n_listen, 2);
-    assert_string_equal(b.listen[1], "127.0.0.2");
-    assert_string_equal(b.auth_token, TOKEN);
-    assert_string_equal(b.auth_token_file, tok);
-    assert_string_equal(b.data_dir, "./mingle-data");
-    assert_string_equal(b.source, "d.yaml");
-    assert_int_equal(b.port, 7411);
-    cfg_daemon_free(&b);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -535,7 +509,6 @@ int main(void)
         cmocka_unit_test(test_file_size),
         cmocka_unit_test(test_check),
         cmocka_unit_test(test_print_round_trip),
-        cmocka_unit_test(test_copy),
     };
 
     return cmocka_run_group_tests(tests, setup_dir, remove_dir);

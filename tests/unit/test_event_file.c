@@ -1,7 +1,6 @@
 /* test_event_file.c -- the event file loader: the valid format, every
  * error class with its exact line and column, and the limits. */
 #include <errno.h>
-#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

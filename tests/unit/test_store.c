@@ -781,7 +781,6 @@ static void test_lock(void **state)
     store_close(f->s);
     f->s = NULL;
     assert_int_equal(store_open(f->dir, &f->s, err, sizeof(err)), 0);
-    store_free(NULL);
     store_close(NULL);
 }
 

@@ -1,5 +1,4 @@
 /* test_tagset.c -- sorted unique id arrays. */
-#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
