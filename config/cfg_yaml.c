@@ -466,8 +466,8 @@ int cfg_yaml_key(struct cfg_yaml *y, const char *const *keys, size_t n,
                          "unknown key '%s' (expected one of: %s)", q, known);
 }
 
-int cfg_read_file(const char *path, size_t max, char **buf, size_t *len,
-                  struct cfg_error *err)
+int cfg_read_file(const char *path, size_t max, bool regular_only,
+                  char **buf, size_t *len, struct cfg_error *err)
 {
     struct stat st;
     char *data = NULL, *grown;
@@ -477,7 +477,8 @@ int cfg_read_file(const char *path, size_t max, char **buf, size_t *len,
     cfg_set_file(err, path);
     if (max > SIZE_MAX / 2)
         max = SIZE_MAX / 2;
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* Opening a FIFO blocks until a writer comes, unless non-blocking. */
+    fd = open(path, O_RDONLY | O_CLOEXEC | (regular_only ? O_NONBLOCK : 0));
     if (fd < 0) {
         rc = -errno;
         goto out;
@@ -488,6 +489,10 @@ int cfg_read_file(const char *path, size_t max, char **buf, size_t *len,
     }
     if (S_ISDIR(st.st_mode)) {
         rc = -EISDIR;
+        goto out;
+    }
+    if (regular_only && !S_ISREG(st.st_mode)) {
+        rc = -EINVAL;
         goto out;
     }
     if (S_ISREG(st.st_mode) && (uintmax_t)st.st_size > max) {
@@ -538,6 +543,8 @@ out:
     if (rc == -EFBIG)
         snprintf(err->msg, sizeof(err->msg), "file is larger than %zu bytes",
                  max);
+    else if (rc == -EINVAL)
+        snprintf(err->msg, sizeof(err->msg), "not a regular file");
     else if (rc < 0)
         snprintf(err->msg, sizeof(err->msg), "cannot read: %s", strerror(-rc));
     free(data);

@@ -90,9 +90,12 @@ int cfg_yaml_key(struct cfg_yaml *y, const char *const *keys, size_t n,
 void cfg_yaml_quote(char *dst, size_t cap, const char *s, size_t len);
 
 /* Reads a whole file of at most `max` bytes into a new NUL-terminated
- * buffer (caller frees) with its length in *len.  Returns 0, -EFBIG when
+ * buffer (caller frees) with its length in *len.  With `regular_only`,
+ * anything but a regular file (a FIFO, a terminal) is refused with
+ * -EINVAL before a read could block: the daemon reads its config and
+ * token file inside the event loop on SIGHUP.  Returns 0, -EFBIG when
  * larger, -ENOMEM, or -errno; fills err (file, no position) on failure. */
-int cfg_read_file(const char *path, size_t max, char **buf, size_t *len,
-                  struct cfg_error *err);
+int cfg_read_file(const char *path, size_t max, bool regular_only,
+                  char **buf, size_t *len, struct cfg_error *err);
 
 #endif

@@ -321,8 +321,8 @@ static int dc_token_file(struct cfg_yaml *y, struct cfg_daemon *c)
     if ((rc = dc_path(y, "auth_token_file", &path)) < 0)
         return rc;
     cfg_yaml_quote(q, sizeof(q), path, strlen(path));
-    rc = cfg_read_file(path, CFG_DAEMON_TOKEN_FILE_MAX_BYTES, &buf, &len,
-                       &ferr);
+    rc = cfg_read_file(path, CFG_DAEMON_TOKEN_FILE_MAX_BYTES, true, &buf,
+                       &len, &ferr);
     if (rc == -ENOMEM) {
         rc = cfg_yaml_nomem(y);
         goto out;
@@ -495,7 +495,8 @@ int cfg_daemon_load(const char *path, struct cfg_daemon *out,
     size_t len = 0;
     int rc;
 
-    rc = cfg_read_file(path, CFG_DAEMON_MAX_FILE_BYTES, &buf, &len, err);
+    rc = cfg_read_file(path, CFG_DAEMON_MAX_FILE_BYTES, true, &buf, &len,
+                       err);
     if (rc == 0)
         rc = cfg_daemon_parse(buf, len, path, out, err);
     free(buf);

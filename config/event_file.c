@@ -736,7 +736,7 @@ int cfg_event_load(const char *path, const struct cfg_limits *lim,
     int rc;
 
     *out = NULL;
-    rc = cfg_read_file(path, ef_max_file_bytes(lim), &buf, &len, err);
+    rc = cfg_read_file(path, ef_max_file_bytes(lim), false, &buf, &len, err);
     if (rc == 0)
         rc = cfg_event_parse(buf, len, path, lim, out, err);
     free(buf);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -310,6 +311,13 @@ static void test_tokens(void **state)
 
     snprintf(yaml, sizeof(yaml), "auth_token_file: %s/missing\n", tmpdir);
     expect_error(yaml, 1, 18, "No such file or directory");
+
+    /* A FIFO with no writer would block the event loop on SIGHUP. */
+    char fifo[128];
+    snprintf(fifo, sizeof(fifo), "%s/fifo", tmpdir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    snprintf(yaml, sizeof(yaml), "auth_token_file: %s\n", fifo);
+    expect_error(yaml, 1, 18, "not a regular file");
 }
 
 static void test_all_or_nothing(void **state)
