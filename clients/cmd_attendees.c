@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cfg_quote.h"
 #include "ctl.h"
 #include "event_file.h"
 #include "frame.h"
@@ -292,7 +293,7 @@ static void ctl_yaml_field(FILE *f, const char *key, const char *value)
     if (value[0] == '\0')
         return;
     fprintf(f, "    %s: ", key);
-    ctl_put_quoted(f, value);
+    cfg_put_quoted(f, value);
     fputc('\n', f);
 }
 
@@ -306,7 +307,7 @@ static void ctl_yaml_list(FILE *f, const char *key, char **items, size_t n)
     for (i = 0; i < n; i++) {
         if (i > 0)
             fputs(", ", f);
-        ctl_put_quoted(f, items[i]);
+        cfg_put_quoted(f, items[i]);
     }
     fputs("]\n", f);
 }
@@ -321,9 +322,9 @@ static void ctl_yaml_pairs(FILE *f, const char *key, Mingle__V1__Pair **pairs,
     fprintf(f, "%s:\n", key);
     for (i = 0; i < n; i++) {
         fputs("  - [", f);
-        ctl_put_quoted(f, pairs[i]->a);
+        cfg_put_quoted(f, pairs[i]->a);
         fputs(", ", f);
-        ctl_put_quoted(f, pairs[i]->b);
+        cfg_put_quoted(f, pairs[i]->b);
         fputs("]\n", f);
     }
 }
@@ -333,7 +334,7 @@ static void ctl_yaml_pairs(FILE *f, const char *key, Mingle__V1__Pair **pairs,
 static void ctl_yaml_event(FILE *f, const Mingle__V1__EventInfo *e)
 {
     fputs("event:\n  name: ", f);
-    ctl_put_quoted(f, e->name);
+    cfg_put_quoted(f, e->name);
     fprintf(f, "\n  rounds: %" PRIu32 "\n  table_size: %" PRIu32
             "\n  seed: %" PRIu64 "\n",
             e->rounds_planned, e->table_size, e->seed);
@@ -380,7 +381,7 @@ static int ctl_attendees_export(struct ctl *ctl, const struct ctl_cmd *cmd,
         const Mingle__V1__Attendee *a = al->attendees[i];
 
         fputs("  - id: ", stdout);
-        ctl_put_quoted(stdout, a->id);
+        cfg_put_quoted(stdout, a->id);
         fputc('\n', stdout);
         ctl_yaml_field(stdout, "name", a->name);
         ctl_yaml_field(stdout, "company", a->company);

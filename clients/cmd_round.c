@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cfg_quote.h"
 #include "ctl.h"
 #include "output.h"
 
@@ -418,9 +419,9 @@ static void ctl_put_encounter(const Mingle__V1__Encounter *e, bool json,
     }
     printf("%s\n  {\"seq\": %" PRIu64 ", \"a\": ", first ? "" : ",",
            e->seq);
-    ctl_put_quoted(stdout, e->a);
+    cfg_put_quoted(stdout, e->a);
     fputs(", \"b\": ", stdout);
-    ctl_put_quoted(stdout, e->b);
+    cfg_put_quoted(stdout, e->b);
     printf(", \"event\": %" PRIu64 ", \"round\": %" PRIu32
            ", \"at\": %" PRId64 "}",
            e->event_id, e->round, e->at_unix);

@@ -86,11 +86,6 @@ int ctl_oom(void);
  * CTL_EXIT_OK, or CTL_EXIT_USAGE after printing "cannot write <what>". */
 int ctl_flush(const char *what);
 
-/* Writes `s` as a double-quoted string that JSON and YAML both read back
- * byte for byte: quotes, backslashes and control bytes escaped, the rest
- * as it is (the server sends checked UTF-8). */
-void ctl_put_quoted(FILE *f, const char *s);
-
 /* Parses a decimal unsigned number no larger than `max`.  Returns 0 or
  * -EINVAL. */
 int ctl_parse_u64(const char *s, uint64_t max, uint64_t *out);

@@ -141,22 +141,6 @@ int ctl_parse_exact(const struct ctl_cmd *cmd, int argc, char **argv,
     return ctl_usage_error(cmd, "expected %s", what);
 }
 
-void ctl_put_quoted(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s != '\0'; s++) {
-        unsigned char c = (unsigned char)*s;
-
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20 || c == 0x7f)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
-}
-
 int ctl_flush(const char *what)
 {
     if (fflush(stdout) != 0 || ferror(stdout)) {

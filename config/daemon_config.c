@@ -7,6 +7,7 @@
  * values that came from the command line.
  */
 #include "daemon_config.h"
+#include "cfg_quote.h"
 #include "cfg_yaml.h"
 
 #include <arpa/inet.h>
@@ -560,24 +561,6 @@ int cfg_daemon_check(const struct cfg_daemon *c, struct cfg_error *err)
     return 0;
 }
 
-/* A YAML double-quoted scalar: only '"', '\' and controls need escapes;
- * UTF-8 passes through. */
-static void dc_print_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-
-        if (ch == '"' || ch == '\\')
-            fprintf(f, "\\%c", ch);
-        else if (ch < 0x20 || ch == 0x7F)
-            fprintf(f, "\\x%02X", ch);
-        else
-            fputc(ch, f);
-    }
-    fputc('"', f);
-}
-
 int cfg_daemon_print(FILE *f, const struct cfg_daemon *c)
 {
     size_t i;
@@ -585,12 +568,12 @@ int cfg_daemon_print(FILE *f, const struct cfg_daemon *c)
     fputs("# mingled: effective configuration\nlisten: [", f);
     for (i = 0; i < c->n_listen; i++) {
         fputs(i ? ", " : "", f);
-        dc_print_string(f, c->listen[i]);
+        cfg_put_quoted(f, c->listen[i]);
     }
     fputs("]\n", f);
     fprintf(f, "port: %u\n", (unsigned)c->port);
     fputs("data_dir: ", f);
-    dc_print_string(f, c->data_dir ? c->data_dir : "");
+    cfg_put_quoted(f, c->data_dir ? c->data_dir : "");
     fprintf(f, "\nmax_frame_bytes: %u\n", c->max_frame_bytes);
     fprintf(f, "max_connections: %u\n", c->max_connections);
     fprintf(f, "idle_timeout_ms: %u\n", c->idle_timeout_ms);
@@ -598,7 +581,7 @@ int cfg_daemon_print(FILE *f, const struct cfg_daemon *c)
     fprintf(f, "output_cap_bytes: %u\n", c->output_cap_bytes);
     if (c->auth_token_file) {
         fputs("auth_token_file: ", f);
-        dc_print_string(f, c->auth_token_file);
+        cfg_put_quoted(f, c->auth_token_file);
         fputc('\n', f);
     } else if (c->auth_token) {
         fputs("auth_token: \"" DC_REDACTED "\"\n", f);
