@@ -1,11 +1,11 @@
 /* affinity.c -- pair scores from tag sets, and the reasons behind a table.
  *
  * The scheduler scores pairs millions of times, so the model snapshots
- * everything a score needs (attendee pointers, per-tag rarity weights) and
- * aff_score() only walks sorted arrays: no allocation, no hashing.  Most
- * pairs share nothing, so each attendee also gets 64-bit signatures of its
- * tag sets (bit = tag id mod 64); disjoint signatures prove an empty
- * intersection without touching the arrays.
+ * everything a score needs (tag sets, per-tag rarity, per-person scarcity)
+ * and aff_score() only walks sorted arrays: no allocation, no hashing.
+ * Most pairs share nothing, so each attendee also gets 64-bit signatures
+ * of its tag sets (bit = tag id mod 64); disjoint signatures prove an
+ * empty intersection without touching the arrays.
  */
 #include "affinity.h"
 
@@ -20,23 +20,31 @@
 #define AFF_REASON_FACTS_MAX 3    /* facts in one reason line */
 #define AFF_REASON_TAGS_MAX 3     /* interests listed for one group */
 #define AFF_REASON_SEP " \u00b7 " /* " · " */
+/* What each further matching service or shared interest adds, relative to
+ * the one before: the first counts fully, a second a quarter.  Tried 1/2:
+ * tables again filled with hobby clusters (bench/bench_quality.py). */
+#define AFF_DIMINISH 0.25
 
 struct aff_node {
     uint64_t interests; /* signatures of the tag sets */
     uint64_t offers;
     uint64_t seeks;
     const struct attendee *att;
-    uint32_t company; /* company_tag */
+    uint32_t company;   /* company_tag */
+    double scarcity;    /* 1 + 1 / possible business contacts */
 };
 
 struct aff_model {
-    const struct roster *r;
+    const struct roster *r; /* NULL for a subset: no names, no reasons */
     struct aff_weights w;
     struct aff_node *nodes; /* by index, snapshot of the roster */
     uint32_t n_atts;
     double *rarity; /* 1 + ln(N / df) / ln(N), by interest tag id */
     uint32_t n_tags;
     double rarity_unseen; /* for tags interned after the snapshot */
+    double lonely_penalty;
+    struct attendee *own;   /* a subset's copies of the attendees */
+    uint32_t *own_ids;      /* and of their tag ids */
 };
 
 void aff_weights_default(struct aff_weights *w)
@@ -56,6 +64,68 @@ static uint64_t aff_signature(const struct tagset *set)
     return sig;
 }
 
+static void aff_count_tags(const struct tagset *set, uint32_t *df)
+{
+    uint32_t i;
+
+    for (i = 0; i < set->n; i++)
+        df[set->ids[i]]++;
+}
+
+/* Possible business contacts of `a` among the live attendees, from how
+ * many offer and seek each tag: someone matching through two tags counts
+ * twice, which only makes a rare match look a little less rare. */
+static uint32_t aff_contacts(const struct attendee *a, const uint32_t *offer_df,
+                             const uint32_t *seek_df)
+{
+    uint64_t c = 0;
+    uint32_t i;
+
+    for (i = 0; i < a->seeks.n; i++) {
+        uint32_t t = a->seeks.ids[i];
+        c += offer_df[t] - (tagset_has(&a->offers, t) ? 1 : 0);
+    }
+    for (i = 0; i < a->offers.n; i++) {
+        uint32_t t = a->offers.ids[i];
+        c += seek_df[t] - (tagset_has(&a->seeks, t) ? 1 : 0);
+    }
+    return c > UINT32_MAX ? UINT32_MAX : (uint32_t)c;
+}
+
+static int aff_scarcity(struct aff_model *m, const struct roster *r)
+{
+    uint32_t *offer_df = calloc(m->n_tags ? m->n_tags : 1, sizeof(*offer_df));
+    uint32_t *seek_df = calloc(m->n_tags ? m->n_tags : 1, sizeof(*seek_df));
+    uint32_t i;
+    int ret = -1;
+
+    if (offer_df == NULL || seek_df == NULL)
+        goto out;
+    for (i = 0; i < m->n_atts; i++) {
+        const struct attendee *a = roster_get(r, i);
+
+        if (a->removed)
+            continue;
+        aff_count_tags(&a->offers, offer_df);
+        aff_count_tags(&a->seeks, seek_df);
+    }
+    for (i = 0; i < m->n_atts; i++) {
+        uint32_t c = aff_contacts(roster_get(r, i), offer_df, seek_df);
+
+        m->nodes[i].scarcity = c > 0 ? 1.0 + 1.0 / (double)c : 1.0;
+    }
+    ret = 0;
+out:
+    free(offer_df);
+    free(seek_df);
+    return ret;
+}
+
+static double aff_nonneg(double x)
+{
+    return x > 0.0 ? x : 0.0;
+}
+
 struct aff_model *aff_model_new(const struct roster *r,
                                 const struct aff_weights *w)
 {
@@ -67,6 +137,7 @@ struct aff_model *aff_model_new(const struct roster *r,
         return NULL;
     m->r = r;
     m->w = *w;
+    m->lonely_penalty = aff_nonneg(w->interests) + aff_nonneg(w->business) / 2;
     m->n_atts = roster_count(r);
     m->n_tags = vocab_count(roster_vocab(r));
     if (m->n_atts > 0) {
@@ -88,6 +159,8 @@ struct aff_model *aff_model_new(const struct roster *r,
         m->nodes[i].offers = aff_signature(&a->offers);
         m->nodes[i].seeks = aff_signature(&a->seeks);
     }
+    if (aff_scarcity(m, r) < 0)
+        goto fail;
     /* The rarity weight runs from 1 (everyone lists it) to 2 (one person
      * does): 1 + ln(N / df) / ln(N).  Unnormalised, ln(N / df) grows with
      * the event, and at a thousand guests one shared niche hobby outweighed
@@ -112,13 +185,80 @@ fail:
     return NULL;
 }
 
+static uint32_t *aff_copy_set(struct tagset *dst, const struct tagset *src,
+                              uint32_t *ids)
+{
+    dst->n = src->n;
+    dst->ids = src->n > 0 ? ids : NULL;
+    if (src->n > 0)
+        memcpy(ids, src->ids, (size_t)src->n * sizeof(*ids));
+    return ids + src->n;
+}
+
+struct aff_model *aff_model_subset(const struct aff_model *m,
+                                   const uint32_t *people, uint32_t n)
+{
+    struct aff_model *sub = calloc(1, sizeof(*sub));
+    size_t n_ids = 0;
+    uint32_t i, *ids;
+
+    if (sub == NULL)
+        return NULL;
+    sub->w = m->w;
+    sub->lonely_penalty = m->lonely_penalty;
+    sub->n_atts = n;
+    sub->n_tags = m->n_tags;
+    sub->rarity_unseen = m->rarity_unseen;
+    for (i = 0; i < n; i++) {
+        const struct attendee *a = m->nodes[people[i]].att;
+
+        n_ids += (size_t)a->interests.n + a->offers.n + a->seeks.n;
+    }
+    sub->nodes = malloc((size_t)(n ? n : 1) * sizeof(*sub->nodes));
+    sub->own = calloc(n ? n : 1, sizeof(*sub->own));
+    sub->own_ids = malloc((n_ids ? n_ids : 1) * sizeof(*sub->own_ids));
+    sub->rarity = malloc((size_t)(m->n_tags ? m->n_tags : 1) *
+                         sizeof(*sub->rarity));
+    if (!sub->nodes || !sub->own || !sub->own_ids || !sub->rarity) {
+        aff_model_free(sub);
+        return NULL;
+    }
+    if (m->n_tags > 0)
+        memcpy(sub->rarity, m->rarity, (size_t)m->n_tags * sizeof(*m->rarity));
+    ids = sub->own_ids;
+    for (i = 0; i < n; i++) {
+        const struct aff_node *src = &m->nodes[people[i]];
+        struct attendee *a = &sub->own[i];
+
+        a->company_tag = src->att->company_tag;
+        ids = aff_copy_set(&a->interests, &src->att->interests, ids);
+        ids = aff_copy_set(&a->offers, &src->att->offers, ids);
+        ids = aff_copy_set(&a->seeks, &src->att->seeks, ids);
+        sub->nodes[i] = *src;
+        sub->nodes[i].att = a;
+    }
+    return sub;
+}
+
 void aff_model_free(struct aff_model *m)
 {
     if (m == NULL)
         return;
     free(m->nodes);
     free(m->rarity);
+    free(m->own);
+    free(m->own_ids);
     free(m);
+}
+
+uint32_t aff_model_count(const struct aff_model *m)
+{
+    return m->n_atts;
+}
+
+double aff_lonely_penalty(const struct aff_model *m)
+{
+    return m->lonely_penalty;
 }
 
 static inline double aff_rarity(const struct aff_model *m, uint32_t tag)
@@ -139,6 +279,19 @@ static inline bool aff_colleagues(const struct attendee *x,
            x->company_tag == y->company_tag;
 }
 
+/* fit(m) = 1 + d + d^2 + ... (m terms), d = AFF_DIMINISH. */
+static inline double aff_fit(uint32_t matches)
+{
+    double f = 0.0, step = 1.0;
+    uint32_t i;
+
+    for (i = 0; i < matches && step > 1e-6; i++) {
+        f += step;
+        step *= AFF_DIMINISH;
+    }
+    return f;
+}
+
 /* The one computation behind aff_score() and aff_explain(), so the parts
  * Explain shows always add up to the score the scheduler used. */
 static inline void aff_compute(const struct aff_model *m, uint32_t a,
@@ -146,7 +299,7 @@ static inline void aff_compute(const struct aff_model *m, uint32_t a,
 {
     const struct aff_node *x = &m->nodes[a], *y = &m->nodes[b];
     uint32_t shared = 0, ab = 0, ba = 0;
-    double sum = 0.0;
+    double sum = 0.0, top = 0.0;
     bool colleagues;
 
     /* The merge walk of tagset_foreach_common(), written out: this is the
@@ -161,7 +314,11 @@ static inline void aff_compute(const struct aff_model *m, uint32_t a,
             } else if (p->ids[i] > q->ids[j]) {
                 j++;
             } else {
-                sum += aff_rarity(m, p->ids[i]);
+                double w = aff_rarity(m, p->ids[i]);
+
+                sum += w;
+                if (w > top)
+                    top = w;
                 shared++;
                 i++;
                 j++;
@@ -175,8 +332,10 @@ static inline void aff_compute(const struct aff_model *m, uint32_t a,
     out->shared_interests = shared;
     out->a_offers_b_seeks = ab;
     out->b_offers_a_seeks = ba;
-    out->interests = m->w.interests * sum;
-    out->business = m->w.business * (double)(ab + ba);
+    out->interests = m->w.interests * (top + AFF_DIMINISH * (sum - top));
+    out->business = ab + ba == 0 ? 0.0
+                    : m->w.business * (x->scarcity + y->scarcity) / 2 *
+                          aff_fit(ab + ba);
     colleagues = x->company != ATT_NO_COMPANY && x->company == y->company;
     out->same_company = colleagues ? m->w.same_company : 0.0;
     out->total = out->interests + out->business + out->same_company;
@@ -194,6 +353,29 @@ void aff_explain(const struct aff_model *m, uint32_t a, uint32_t b,
                  struct aff_parts *out)
 {
     aff_compute(m, a, b, out);
+}
+
+bool aff_business(const struct aff_model *m, uint32_t a, uint32_t b)
+{
+    const struct aff_node *x = &m->nodes[a], *y = &m->nodes[b];
+
+    return ((x->offers & y->seeks) &&
+            tagset_common(&x->att->offers, &y->att->seeks) > 0) ||
+           ((y->offers & x->seeks) &&
+            tagset_common(&y->att->offers, &x->att->seeks) > 0);
+}
+
+bool aff_shares_interest(const struct aff_model *m, uint32_t a, uint32_t b)
+{
+    const struct aff_node *x = &m->nodes[a], *y = &m->nodes[b];
+
+    return (x->interests & y->interests) &&
+           tagset_common(&x->att->interests, &y->att->interests) > 0;
+}
+
+bool aff_linked(const struct aff_model *m, uint32_t a, uint32_t b)
+{
+    return aff_shares_interest(m, a, b) || aff_business(m, a, b);
 }
 
 double aff_table_score(const struct aff_model *m, const uint32_t *members,
@@ -523,7 +705,7 @@ size_t aff_table_reason(const struct aff_model *m, const uint32_t *members,
     if (cap == 0)
         return 0;
     buf[0] = '\0';
-    if (n < 2)
+    if (n < 2 || m->r == NULL)
         return 0;
     for (i = 0; i < n; i++) {
         const struct attendee *x = aff_att(m, members[i]);

@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "design.h"
 #include "sched_int.h"
@@ -649,7 +650,7 @@ int sched_solve(const struct sched_input *in, const struct sched_params *p,
 
     double effort = p->effort > 0 ? p->effort : 1.0;
     uint32_t limit_ms = p->time_limit_ms ? p->time_limit_ms
-                                         : SCHED_DEFAULT_TIME_LIMIT_MS;
+                                         : sched_default_time_limit_ms(s.n);
     clock_gettime(CLOCK_MONOTONIC, &s.deadline);
     s.deadline.tv_sec += limit_ms / 1000;
     s.deadline.tv_nsec += (long)(limit_ms % 1000) * 1000000L;
@@ -707,6 +708,38 @@ out:
     free(deg);
     sch_free(&s);
     return rc;
+}
+
+uint32_t sched_default_time_limit_ms(uint32_t n)
+{
+    double ms = SCHED_TIME_PER_SQRT_PERSON_MS * sqrt((double)n);
+    if (ms < SCHED_TIME_FLOOR_MS)
+        return SCHED_TIME_FLOOR_MS;
+    return ms > SCHED_TIME_CAP_MS ? SCHED_TIME_CAP_MS : (uint32_t)ms;
+}
+
+uint32_t sched_default_threads(void)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cpus < 1)
+        return 1;
+    return cpus > SCHED_THREADS_MAX ? SCHED_THREADS_MAX : (uint32_t)cpus;
+}
+
+struct sched_result *sched_result_dup(const struct sched_result *res)
+{
+    struct sched_result *d = malloc(sizeof(*d));
+    size_t seats = (size_t)res->n * res->rounds;
+    if (!d)
+        return NULL;
+    *d = *res;
+    d->table_of = malloc((seats ? seats : 1) * sizeof(*d->table_of));
+    if (!d->table_of) {
+        free(d);
+        return NULL;
+    }
+    memcpy(d->table_of, res->table_of, seats * sizeof(*d->table_of));
+    return d;
 }
 
 void sched_result_free(struct sched_result *res)

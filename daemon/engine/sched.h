@@ -5,17 +5,27 @@
  *      tables whose sizes differ by at most one; avoid pairs never together;
  *   2. fewest repeated pairs (pairs in `met`, or seated together in an
  *      earlier planned round);
- *   3. most total affinity at tables;
- *   4. the best worst-off attendee (highest minimum affinity total); for
- *      this, totals within 0.2% of each other count as equal.
+ *   3. the highest objective: the sum of aff_score() over the pairs at
+ *      every table of every round, less aff_lonely_penalty() for each
+ *      lonely seat (a person with no linked tablemate, see affinity.h);
+ *   4. fairness: nobody left without a business contact who could have
+ *      been seated with them, then the best worst-off attendee; for this,
+ *      objectives within 0.2 % of each other count as equal.
  *
- * The search is bounded by a work budget derived from the instance, so a
- * given seed gives the same schedule; the time limit is a safety valve and
- * the result says when it cut the search short.
+ * The search is anytime: after a construction (a combinatorial design or
+ * a greedy seating) and a repair of repeats, annealing runs in epochs of
+ * doubling length, each restarting from the best schedule so far, on
+ * `threads` chains at once.  It stops at the time limit, when cancelled,
+ * at the work budget, or when converged: an epoch that raised the best
+ * objective by less than SCHED_CONVERGED_GAIN of it (with no fewer
+ * repeats).  The same seed, work budget (effort) and thread count give
+ * the same schedule whatever the load, as long as the time limit does not
+ * cut in; the result says when it did.
  */
 #ifndef MINGLE_SCHED_H
 #define MINGLE_SCHED_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,7 +35,13 @@
 
 #define SCHED_MAX_PEOPLE 1000000
 #define SCHED_MAX_ROUNDS 1000
-#define SCHED_DEFAULT_TIME_LIMIT_MS 30000
+#define SCHED_THREADS_MAX 8
+/* Default time limit: 2 s at 150 people, growing with the square root of
+ * the event, between the floor and the cap (10 s at 10,000 people). */
+#define SCHED_TIME_PER_SQRT_PERSON_MS 163
+#define SCHED_TIME_FLOOR_MS 500
+#define SCHED_TIME_CAP_MS 10000
+#define SCHED_CONVERGED_GAIN 1e-3
 
 struct sched_input {
     const uint32_t *people;      /* roster indices of those to seat */
@@ -35,15 +51,29 @@ struct sched_input {
     const struct aff_model *aff; /* may be NULL: all affinities are 0 */
 };
 
+struct sched_result;
+
 struct sched_params {
     uint32_t table_size;  /* >= 2: seats per table */
     uint32_t rounds;      /* >= 1: rounds to plan */
     uint64_t seed;
-    uint32_t time_limit_ms; /* 0: SCHED_DEFAULT_TIME_LIMIT_MS */
-    double effort;          /* work budget multiplier; 0 means 1.0 */
+    uint32_t time_limit_ms; /* 0: sched_default_time_limit_ms(n) */
+    /* Work budget: 0 for none (the time limit and convergence decide);
+     * else a multiple of a unit that grows with the people and rounds,
+     * about 0.1 s of one core at 150 people.  Tests set it, never a time. */
+    double effort;
+    uint32_t threads;     /* search threads, 1..SCHED_THREADS_MAX; 0: 1 */
+    /* Polled by the search: once it reads true, the search returns the
+     * best schedule found so far (a complete one).  May be NULL. */
+    const atomic_int *cancel;
     /* Called now and then with the fraction done (0..1); may be NULL. */
     void (*progress)(void *ctx, double done);
     void *progress_ctx;
+    /* Called after the construction and after every epoch that improved
+     * the best schedule, from the thread that called sched_solve(), with
+     * that schedule; `best` is valid during the call only.  May be NULL. */
+    void (*improved)(void *ctx, const struct sched_result *best);
+    void *improved_ctx;
 };
 
 struct sched_result {
@@ -55,13 +85,26 @@ struct sched_result {
     uint64_t repeat_lower_bound; /* no schedule can have fewer */
     uint64_t avoid_violations;   /* 0 unless the avoid pairs are infeasible */
     double affinity_total;       /* sum over rounds and tables of pairs */
+    double objective;            /* affinity_total - penalty * lonely */
+    uint64_t lonely_seats;
     double min_attendee_affinity;
+    uint64_t work;       /* move evaluations spent */
+    uint32_t epochs;     /* annealing epochs completed */
     bool used_design;    /* started from a combinatorial construction */
     bool time_limit_hit;
+    bool cancelled;
+    bool converged;
 };
 
 /* Table count for n people: ceil(n / table_size) (0 when n == 0). */
 uint32_t sched_table_count(uint32_t n, uint32_t table_size);
+
+/* The time limit used when sched_params.time_limit_ms is 0. */
+uint32_t sched_default_time_limit_ms(uint32_t n);
+
+/* Online CPUs, at most SCHED_THREADS_MAX, at least 1: the default for
+ * sched_params.threads in batch mode. */
+uint32_t sched_default_threads(void);
 
 /* Plans `p->rounds` rounds for the people in `in`.  On success stores a
  * new result in *out (free with sched_result_free) and returns 0.  Returns
@@ -72,6 +115,9 @@ int sched_solve(const struct sched_input *in, const struct sched_params *p,
 
 /* Frees a result; NULL is a no-op. */
 void sched_result_free(struct sched_result *res);
+
+/* A deep copy of `res`, or NULL on ENOMEM. */
+struct sched_result *sched_result_dup(const struct sched_result *res);
 
 /* The repeat lower bound alone: over schedules that keep avoid pairs
  * apart (a result with avoid violations reports the weaker bound that

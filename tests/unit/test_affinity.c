@@ -116,26 +116,29 @@ static void test_business_both_ways(void **state)
                 .seeks = TAGS("seo", "Webdesign"), .n_seeks = 2});
     aff_weights_default(&w);
     m = aff_model_new(r, &w);
-    assert_near(aff_score(m, a, b), 2 * AFF_DEFAULT_BUSINESS);
-    assert_near(aff_score(m, a, c), 2 * AFF_DEFAULT_BUSINESS);
+    assert_near(aff_score(m, a, b), AFF_DEFAULT_BUSINESS * 1.375 * 1.25);
+    assert_near(aff_score(m, a, c), AFF_DEFAULT_BUSINESS * 1.375 * 1.25);
     assert_near(aff_score(m, b, c), 0.0);
+    assert_true(aff_business(m, a, b) && aff_business(m, c, a));
+    assert_false(aff_business(m, b, c) || aff_shares_interest(m, a, b));
     aff_explain(m, a, b, &parts);
     assert_int_equal(parts.a_offers_b_seeks, 1);
     assert_int_equal(parts.b_offers_a_seeks, 1);
     aff_explain(m, c, a, &parts);
     assert_int_equal(parts.a_offers_b_seeks, 0);
     assert_int_equal(parts.b_offers_a_seeks, 2);
-    assert_near(parts.business, 2 * AFF_DEFAULT_BUSINESS);
+    assert_near(parts.business, AFF_DEFAULT_BUSINESS * 1.375 * 1.25);
     aff_model_free(m);
 
     w.business = 0.5;
     m = aff_model_new(r, &w);
-    assert_near(aff_score(m, a, c), 1.0);
+    assert_near(aff_score(m, a, c), 0.5 * 1.375 * 1.25);
     aff_model_free(m);
     roster_free(r);
 }
 
-/* A table's score is the sum over its pairs, whatever the seat order. */
+/* A table's score is the sum over its pairs, whatever the seat order.
+ * a has 2 possible contacts (s = 1.5), b and c one each (s = 2). */
 static void test_table_score(void **state)
 {
     struct roster *r = roster_new();
@@ -155,8 +158,8 @@ static void test_table_score(void **state)
     cba[2] = abc[0];
     aff_weights_default(&w);
     m = aff_model_new(r, &w);
-    assert_near(aff_table_score(m, abc, 3), 2 * AFF_DEFAULT_BUSINESS);
-    assert_near(aff_table_score(m, cba, 3), 2 * AFF_DEFAULT_BUSINESS);
+    assert_near(aff_table_score(m, abc, 3), 2 * AFF_DEFAULT_BUSINESS * 1.75);
+    assert_near(aff_table_score(m, cba, 3), 2 * AFF_DEFAULT_BUSINESS * 1.75);
     assert_near(aff_table_score(m, abc + 1, 2), 0.0);
     assert_near(aff_table_score(m, abc, 1), 0.0);
     aff_model_free(m);
@@ -224,9 +227,11 @@ static void test_many_tags(void **state)
                 .seeks = TAGS("x64"), .n_seeks = 1});
     aff_weights_default(&w);
     m = aff_model_new(r, &w);
-    /* N = 3, t64 and t99 each listed by 2. */
+    /* N = 3, t64 and t99 each listed by 2: the second counts a quarter.
+     * a offers t0 and t99, which b seeks: fit 1.25; both have 2 possible
+     * contacts, so scarcity 1.5. */
     assert_near(aff_score(m, a, b),
-                2 * rarity(3.0, 2.0) + 2 * AFF_DEFAULT_BUSINESS);
+                1.25 * rarity(3.0, 2.0) + AFF_DEFAULT_BUSINESS * 1.5 * 1.25);
     assert_near(aff_score(m, b, a), aff_score(m, a, b));
     assert_near(aff_score(m, a, c), 0.0);
     aff_model_free(m);
@@ -423,12 +428,87 @@ static void test_symmetric_and_parts(void **state)
             assert_near(p.interests + p.business + p.same_company, p.total);
             assert_int_equal(p.a_offers_b_seeks, q.b_offers_a_seeks);
             assert_int_equal(p.shared_interests, q.shared_interests);
-            assert_near(p.business, w.business * (p.a_offers_b_seeks +
-                                                  p.b_offers_a_seeks));
+            assert_true((p.business > 0) ==
+                        (p.a_offers_b_seeks + p.b_offers_a_seeks > 0));
+            assert_true(aff_business(m, a, b) == (p.business > 0));
+            assert_true(aff_shares_interest(m, a, b) ==
+                        (p.shared_interests > 0));
+            assert_true(aff_linked(m, a, b) ==
+                        (p.business > 0 || p.shared_interests > 0));
         }
     }
     aff_model_free(m);
     roster_free(r);
+}
+
+/* Diminishing returns: three hobbies everyone lists make 1.5, below one
+ * business contact (2 at least); a second service adds a quarter. */
+static void test_diminishing(void **state)
+{
+    struct roster *r = roster_new();
+    struct aff_weights w;
+    struct aff_model *m;
+    uint32_t a, b, c, d;
+
+    (void)state;
+    a = add(r, &(struct att_profile){.id = "a",
+                .interests = TAGS("Golf", "Jazz", "Segeln"), .n_interests = 3,
+                .offers = TAGS("SEO", "Webdesign"), .n_offers = 2});
+    b = add(r, &(struct att_profile){.id = "b",
+                .interests = TAGS("Golf", "Jazz", "Segeln"), .n_interests = 3,
+                .seeks = TAGS("SEO", "Webdesign"), .n_seeks = 2});
+    c = add(r, &(struct att_profile){.id = "c",
+                .interests = TAGS("Golf", "Jazz", "Segeln"), .n_interests = 3,
+                .seeks = TAGS("SEO"), .n_seeks = 1});
+    d = add(r, &(struct att_profile){.id = "d",
+                .interests = TAGS("Golf", "Jazz", "Segeln"), .n_interests = 3});
+    aff_weights_default(&w);
+    m = aff_model_new(r, &w);
+    assert_near(aff_score(m, c, d), 1.5);
+    assert_true(aff_linked(m, c, d) && !aff_business(m, c, d));
+    /* Contacts: a 3 (s = 4/3), b 2 (1.5), c 1 (2). */
+    assert_near(aff_score(m, a, b), 1.5 + 2 * (4.0 / 3 + 1.5) / 2 * 1.25);
+    assert_near(aff_score(m, a, c), 1.5 + 2 * (4.0 / 3 + 2.0) / 2);
+    assert_near(aff_lonely_penalty(m), 2.0);
+    aff_model_free(m);
+    w.interests = -1;
+    m = aff_model_new(r, &w);
+    assert_near(aff_lonely_penalty(m), 1.0);
+    aff_model_free(m);
+    roster_free(r);
+}
+
+/* A subset scores like its parent and survives the roster. */
+static void test_subset(void **state)
+{
+    struct roster *r = reason_roster();
+    struct aff_weights w;
+    struct aff_model *m, *sub;
+    uint32_t people[] = {6, 1, 0, 5, 2}, n = 5, i, j;
+    double want[5][5];
+    char buf[64];
+
+    (void)state;
+    aff_weights_default(&w);
+    m = aff_model_new(r, &w);
+    sub = aff_model_subset(m, people, n);
+    assert_non_null(sub);
+    assert_int_equal(aff_model_count(sub), n);
+    for (i = 0; i < n; i++)
+        for (j = 0; j < n; j++)
+            want[i][j] = aff_score(m, people[i], people[j]);
+    aff_model_free(m);
+    roster_free(r);
+    for (i = 0; i < n; i++) {
+        for (j = 0; j < n; j++) {
+            assert_true(aff_score(sub, i, j) == want[i][j]);
+            assert_true(aff_linked(sub, i, j) == aff_linked(sub, j, i));
+        }
+    }
+    assert_int_equal(aff_table_reason(sub, (uint32_t[]){0, 1, 2}, 3, buf,
+                                      sizeof buf), 0);
+    aff_model_free(sub);
+    aff_model_free(NULL);
 }
 
 int main(void)
@@ -445,6 +525,8 @@ int main(void)
         cmocka_unit_test(test_reason_keeps_smalltalk),
         cmocka_unit_test(test_reason_truncates),
         cmocka_unit_test(test_symmetric_and_parts),
+        cmocka_unit_test(test_diminishing),
+        cmocka_unit_test(test_subset),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
