@@ -8,6 +8,18 @@ interests drawn from a pool with Zipf-like popularity (everyone likes
 
     bench/gen_event.py --people 1000 --table-size 8 --rounds 8 > event.yaml
     bench/gen_event.py --people 32 --table-size 4 --rounds 8 --names-only
+    bench/gen_event.py --people 150 --table-size 8 --rounds 6 \
+        --met-before 150 --avoid 8 --realistic-pairs
+
+--met-before and --avoid draw random pairs.  With --realistic-pairs they
+look like a club's evening instead: a third of the attendees are regulars
+who met each other at earlier evenings, and the others know a regular or
+two; about half of all acquaintances work in the same industry.  (Not
+colleagues: the one large firm here sends a third of the people at 1,000,
+more than there are tables, and the same_company weight parts colleagues
+anyway.)  Avoid pairs are competitors: two people of one industry who
+offer the same service.  Arguments
+without --realistic-pairs give the same file as before.
 """
 import argparse
 import random
@@ -65,7 +77,7 @@ def zipf_pick(rng, pool, s, k):
 
 
 def generate(people, table_size, rounds, seed=1, names_only=False,
-             met_before=0, avoid=0):
+             met_before=0, avoid=0, realistic=False):
     """Returns (attendees, met pairs, avoid pairs); attendees are dicts."""
     rng = random.Random(seed)
     companies = []
@@ -88,6 +100,10 @@ def generate(people, table_size, rounds, seed=1, names_only=False,
             a["offers"] = zipf_pick(rng, SERVICES, 0.6, rng.randint(1, 2))
             a["seeks"] = zipf_pick(rng, SERVICES, 0.6, rng.randint(1, 3))
         attendees.append(a)
+    if realistic:
+        met = realistic_met(rng, attendees, met_before)
+        return (attendees, sorted(met),
+                sorted(realistic_avoid(rng, attendees, met, avoid)))
     met = set()
     while len(met) < min(met_before, people * (people - 1) // 2):
         x, y = rng.sample(range(people), 2)
@@ -98,6 +114,47 @@ def generate(people, table_size, rounds, seed=1, names_only=False,
         if (min(x, y), max(x, y)) not in met:
             avoids.add((min(x, y), max(x, y)))
     return attendees, sorted(met), sorted(avoids)
+
+
+def pair(x, y):
+    return (min(x, y), max(x, y))
+
+
+def realistic_met(rng, attendees, n):
+    """n acquaintances from earlier evenings."""
+    people = len(attendees)
+    met = set()
+    by_industry = {}
+    for i, a in enumerate(attendees):
+        by_industry.setdefault(a.get("industry"), []).append(i)
+    regulars = rng.sample(range(people), people // 3) if people >= 6 else []
+    while len(met) < min(n, people * (people - 1) // 2):
+        x = rng.randrange(people)
+        if regulars and rng.random() < 0.7:
+            x, y = rng.sample(regulars, 2)
+        elif regulars and rng.random() < 0.5:
+            y = rng.choice(regulars)
+        else:
+            y = rng.randrange(people)
+        if rng.random() < 0.5:
+            y = rng.choice(by_industry[attendees[x].get("industry")])
+        if x != y:
+            met.add(pair(x, y))
+    return met
+
+
+def realistic_avoid(rng, attendees, met, n):
+    """n pairs of competitors (one industry, one service offered), or
+    fewer when there are not that many."""
+    offering = {}
+    for i, a in enumerate(attendees):
+        for service in a.get("offers", []):
+            offering.setdefault((a.get("industry"), service), []).append(i)
+    rivals = sorted({pair(x, y) for group in offering.values()
+                     for k, x in enumerate(group) for y in group[k + 1:]}
+                    - met)
+    rng.shuffle(rivals)
+    return rivals[:min(n, len(attendees) // 2)]
 
 
 def quote(s):
@@ -139,11 +196,15 @@ def main():
                     help="random pairs who already know each other")
     ap.add_argument("--avoid", type=int, default=0,
                     help="random pairs never to seat together")
+    ap.add_argument("--realistic-pairs", action="store_true",
+                    help="colleagues, regulars and competitors instead of "
+                         "random pairs (see above)")
     ap.add_argument("-o", "--output", help="file to write (default stdout)")
     args = ap.parse_args()
     attendees, met, avoids = generate(args.people, args.table_size,
                                       args.rounds, args.seed, args.names_only,
-                                      args.met_before, args.avoid)
+                                      args.met_before, args.avoid,
+                                      args.realistic_pairs)
     name = "Bench %d/%d/%d" % (args.people, args.table_size, args.rounds)
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
     with out:

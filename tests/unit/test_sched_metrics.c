@@ -325,7 +325,7 @@ static void test_bound_holds(void **state)
         struct sched_round rs[GRID + 1];
         uint32_t n_rounds = 1 + (uint32_t)(rng_next(&x) % GRID);
         struct sched_metrics out;
-        char ids[GRID_N][8];
+        char ids[GRID_N][16];
 
         for (int i = 0; i < GRID_N; i++) {
             const char *in[3], *of[2], *se[2];
