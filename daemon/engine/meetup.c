@@ -114,6 +114,8 @@ void mu_plan_clear(struct mu_plan *plan)
     free(plan->people);
     plan->res = NULL;
     plan->people = NULL;
+    plan->background = false;
+    plan->has_quality = false;
 }
 
 void mu_event_touch(struct mu_event *ev)

@@ -16,16 +16,23 @@
  * The engine reads no clock: times come in with the requests.  Strings
  * returned by the query functions are borrowed from the hub and stay
  * valid until the next meetup_apply() or meetup_free().
+ *
+ * The hub is not thread-safe: one thread (the daemon's event loop) owns
+ * it.  Planning can still run elsewhere: a planning job is a snapshot that
+ * owns everything it needs, and its results go back to the owning thread,
+ * which installs them only if the event still is as the snapshot saw it.
  */
 #ifndef MINGLE_MEETUP_H
 #define MINGLE_MEETUP_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "affinity.h"
 #include "roster.h"
+#include "sched_metrics.h"
 
 #define MEETUP_NAME_MAX_BYTES 256      /* event names */
 #define MEETUP_TABLE_SIZE_MAX 1000
@@ -313,5 +320,146 @@ size_t meetup_history(const struct meetup *hub, uint64_t after,
 
 /* Total encounters recorded. */
 uint64_t meetup_encounter_count(const struct meetup *hub);
+
+/* ---- planning in the background (meetup_plan.c) ----
+ *
+ * An event keeps one cached plan: the remaining planned rounds (at most 8)
+ * for the people present, valid while its people, profiles, pairs, rounds
+ * and the encounters of earlier events stay as they were.  NextRound takes
+ * the plan's next round; without a usable plan it plans in the caller's
+ * thread with a small budget (MEETUP_PLAN_TIME_LIMIT_MS).  A planning job
+ * lets another thread search longer:
+ *
+ *     job = meetup_plan_job_new(hub, id)       owning thread: a snapshot
+ *     meetup_plan_run(job, opts, &res)         any thread: the search
+ *     meetup_plan_install(hub, res)            owning thread again
+ *
+ * The job and its results own all their memory and never touch the hub,
+ * so they may move between threads (one owner at a time). */
+
+struct meetup_plan_job;
+struct meetup_plan_result;
+
+/* Snapshots what planning event `event_id` needs: the people present, its
+ * earlier rounds, who counts as already met (met_before, earlier rounds,
+ * history in scope), avoid pairs, a self-contained affinity model, the
+ * rounds left (at most 8) and the seed, and the plan cached now (a result
+ * must beat it).  Stores a new job in *out (free with
+ * meetup_plan_job_free).  Returns 0; -ENOENT (no event); -EPERM (nothing
+ * to plan: closed, fewer than 2 present, round limit); -ENOMEM. */
+int meetup_plan_job_new(struct meetup *hub, uint64_t event_id,
+                        struct meetup_plan_job **out);
+
+/* The event a job or result plans. */
+uint64_t meetup_plan_job_event(const struct meetup_plan_job *job);
+uint64_t meetup_plan_result_event(const struct meetup_plan_result *res);
+
+/* Whether the event had a usable plan when the job was made. */
+bool meetup_plan_job_has_plan(const struct meetup_plan_job *job);
+
+/* Frees a job; NULL is a no-op. */
+void meetup_plan_job_free(struct meetup_plan_job *job);
+
+struct meetup_plan_opts {
+    uint32_t time_limit_ms; /* 0: sched_default_time_limit_ms() */
+    double effort;          /* work budget as sched_params.effort; 0: none */
+    uint32_t threads;       /* search threads; 0: 1 */
+    /* Once it reads non-zero, the search returns its best plan soon. */
+    const atomic_int *cancel;
+    /* Called from the running thread with each plan better than the one
+     * cached when the job was made (after the construction, then after
+     * improving epochs).  It receives ownership of `res`.  May be NULL. */
+    void (*improved)(void *ctx, struct meetup_plan_result *res);
+    void *ctx;
+};
+
+/* Runs the search for a job, in any thread; touches only the job, which
+ * the caller must not use elsewhere meanwhile.  On success stores in *out
+ * the best plan found (free with meetup_plan_result_free); one that does
+ * not beat the plan cached at the snapshot still says how the search
+ * ended, but meetup_plan_install() refuses it.  Returns 0, -EINVAL (the
+ * scheduler refused the snapshot), -ENOMEM. */
+int meetup_plan_run(struct meetup_plan_job *job,
+                    const struct meetup_plan_opts *opts,
+                    struct meetup_plan_result **out);
+
+/* What a result is: the search's figures and the quality of the evening
+ * it gives (the event's earlier rounds plus the planned ones, see
+ * sched_metrics.h). */
+struct meetup_plan_info {
+    uint64_t event_id;
+    uint32_t next_round;   /* 1-based round the plan starts with */
+    uint32_t rounds;       /* rounds planned */
+    uint64_t repeat_pairs; /* in the planned rounds */
+    double objective;      /* of the planned rounds (sched.h) */
+    uint32_t epochs;
+    uint64_t work;
+    bool converged;        /* the search stopped because it converged */
+    bool cancelled;
+    bool worse;            /* than the plan cached at the snapshot */
+    struct sched_metrics quality; /* zero when worse */
+};
+
+/* Fills *out for a result. */
+void meetup_plan_result_info(const struct meetup_plan_result *res,
+                             struct meetup_plan_info *out);
+
+/* Frees a result; NULL is a no-op. */
+void meetup_plan_result_free(struct meetup_plan_result *res);
+
+/* Makes `res` the event's cached plan, which the next NextRound and
+ * PreviewRound use, if the event is still as the job's snapshot saw it
+ * (open, same people, profiles, pairs, rounds and history) and `res` is
+ * no worse than the plan cached now (fewer repeats, else at least its
+ * objective, over the rounds that plan has left).  The plan moves out of
+ * `res`; free `res` either way.  Returns 0; -ESTALE (the event changed:
+ * the result is of no use); -EALREADY (the cached plan is as good);
+ * -ENOENT. */
+int meetup_plan_install(struct meetup *hub, struct meetup_plan_result *res);
+
+/* The next round as the event's plan would seat it, as a one-round
+ * schedule with the views, scores and reasons of meetup_schedule_get()
+ * (its summary fields are zero).  Planning here, with NextRound's small
+ * budget, when no usable plan is cached; the plan is then cached for
+ * NextRound, so a preview and the NextRound after it seat the same while
+ * nothing changes.  Stores a new schedule in *out.  Returns 0, -ENOENT,
+ * -EPERM (as NextRound: fewer than 2 present, round limit; see
+ * meetup_error()), -EINVAL (the scheduler refused), -ENOMEM. */
+int meetup_preview_get(struct meetup *hub, uint64_t event_id,
+                       struct meetup_schedule **out);
+
+struct meetup_plan_state {
+    bool usable;     /* a plan fits the event now */
+    uint32_t rounds; /* rounds it has left, the next one first */
+    uint32_t epochs; /* annealing epochs of the search that made it */
+    bool converged;  /* that search stopped because it converged */
+    bool background; /* made by meetup_plan_run(), not on the spot */
+};
+
+/* Fills *out with the event's cached plan, if usable.  Returns 0 or
+ * -ENOENT. */
+int meetup_plan_state_get(const struct meetup *hub, uint64_t event_id,
+                          struct meetup_plan_state *out);
+
+struct meetup_quality {
+    /* The rounds assigned so far: valid from the first round on, once
+     * computed. */
+    bool done_valid;
+    struct sched_metrics done;
+    /* The evening as it stands: the rounds assigned plus those the cached
+     * plan has left: valid while a usable plan is cached, once computed. */
+    bool plan_valid;
+    struct sched_metrics plan;
+};
+
+/* Quality figures of an event (sched_metrics_compute() over its rounds,
+ * and over its rounds plus the plan's).  Both are kept until the event
+ * changes, and background plans bring them.  Computing them here scores
+ * every pair of the event's people once (tens of milliseconds at 1,000
+ * people); with `compute` false only the figures at hand are filled, for
+ * a caller that expects a background plan to bring them soon.  Returns 0,
+ * -ENOENT, -ENOMEM. */
+int meetup_quality_get(struct meetup *hub, uint64_t event_id, bool compute,
+                       struct meetup_quality *out);
 
 #endif

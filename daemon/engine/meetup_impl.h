@@ -2,6 +2,7 @@
  *
  * meetup.c holds the hub and the simple mutations, meetup_people.c the
  * person registry, meetup_round.c planning and freezing rounds,
+ * meetup_plan.c planning jobs for other threads and the plan's quality,
  * meetup_query.c the read side.
  */
 #ifndef MINGLE_MEETUP_IMPL_H
@@ -16,6 +17,7 @@
 #include "pairset.h"
 #include "roster.h"
 #include "sched.h"
+#include "sched_metrics.h"
 
 #define MU_NO_INDEX UINT32_MAX
 /* Look-ahead of a live plan.  Presence changes re-plan the future anyway,
@@ -38,7 +40,7 @@ struct mu_encounter {
 };
 
 /* The look-ahead plan of an event.  Valid while the event's generation
- * and the count of other events' encounters are what they were. */
+ * and the count of earlier events' encounters are what they were. */
 struct mu_plan {
     struct sched_result *res;  /* NULL: no plan */
     uint32_t *people;          /* res rows: roster indices */
@@ -46,6 +48,21 @@ struct mu_plan {
     uint64_t gen;
     uint64_t hist;
     uint64_t token;
+    bool background;           /* from meetup_plan_install() */
+    /* The evening with this plan: the rounds before `base` and the plan's
+     * (unchanged as the plan's rounds are taken); a background plan
+     * brings it, others get it on demand. */
+    bool has_quality;
+    struct sched_metrics quality;
+};
+
+/* Metrics of an event's assigned rounds, kept until they may differ. */
+struct mu_quality_cache {
+    bool valid;
+    uint32_t rounds;
+    uint64_t gen;
+    uint64_t hist;
+    struct sched_metrics m;
 };
 
 struct mu_event {
@@ -66,6 +83,7 @@ struct mu_event {
     uint64_t gen;          /* bumped by presence, profile and pair changes */
     struct aff_model *aff; /* NULL when stale */
     struct mu_plan plan;
+    struct mu_quality_cache done_quality;
     /* Who counts as already met, kept up to date incrementally: own
      * rounds below met_rounds and hub encounters below met_enc are in.
      * NULL when stale (new attendees may bring history of their own). */
@@ -144,6 +162,34 @@ int mu_round_groups(const struct meetup_round_rec *r, uint32_t **members,
 /* Drops the event's met set; the next NextRound rebuilds it in full. */
 void mu_event_met_clear(struct mu_event *ev);
 
+/* Brings ev->met up to date (see mu_event_met in meetup_round.c).
+ * Returns 0 or -ENOMEM (ev->met is then dropped). */
+int mu_event_met(const struct meetup *hub, struct mu_event *ev);
+
+/* The count of earlier events' encounters: a plan made before it
+ * changed may seat a pair that has met since. */
+uint64_t mu_hist_key(const struct meetup *hub, const struct mu_event *ev);
+
+/* Rounds a plan made now covers: those left (1 past the planned ones),
+ * at most MU_PLAN_ROUNDS_MAX; and its seed. */
+uint32_t mu_plan_rounds(const struct mu_event *ev);
+uint64_t mu_plan_seed(const struct mu_event *ev);
+
+/* Whether the cached plan still fits the event and has a round left. */
+bool mu_plan_usable(const struct meetup *hub, const struct mu_event *ev);
+
+/* Makes sure a usable plan is cached, planning in this thread with
+ * NextRound's small budget when none is.  Returns 0, -EPERM (fewer than
+ * 2 present, round limit; hub->err set), -EINVAL (the scheduler refused;
+ * hub->err set), -ENOMEM. */
+int mu_plan_ensure(struct meetup *hub, struct mu_event *ev);
+
+/* Fills `r` (people and table_of malloc'ed, the caller frees them) with
+ * the cached plan's next round at time `now`, its repeats counted against
+ * ev->met; mu_plan_ensure() must have succeeded.  Returns 0 or -ENOMEM. */
+int mu_plan_next_round(struct mu_event *ev, int64_t now,
+                       struct meetup_round_rec *r);
+
 /* Fills ch->round with the event's next round at time `now`, from the
  * cached plan or a new one.  Returns 0, -EPERM (fewer than 2 present,
  * round limit; hub->err set), -EINVAL (the scheduler refused), -ENOMEM. */
@@ -155,5 +201,12 @@ int mu_prepare_round(struct meetup *hub, struct mu_event *ev, int64_t now,
  * -ENOMEM. */
 int mu_apply_round(struct meetup *hub, struct mu_event *ev,
                    const struct meetup_change *ch);
+
+/* meetup_query.c: one round's tables with scores and reasons, in
+ * `arena`; per-person affinity totals are added to `pers` if given. */
+int mu_round_view(const struct meetup *hub, const struct mu_event *ev,
+                  const struct aff_model *aff,
+                  const struct meetup_round_rec *r, void **arena,
+                  struct meetup_round_view *out, double *pers);
 
 #endif

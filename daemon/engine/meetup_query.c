@@ -49,11 +49,10 @@ uint64_t meetup_encounter_count(const struct meetup *hub)
 
 /* ---- schedule ---- */
 
-/* One round's tables; per-person affinity totals go to `pers` if given. */
-static int mu_round_view(const struct meetup *hub, const struct mu_event *ev,
-                         const struct aff_model *aff,
-                         const struct meetup_round_rec *r, void **arena,
-                         struct meetup_round_view *out, double *pers)
+int mu_round_view(const struct meetup *hub, const struct mu_event *ev,
+                  const struct aff_model *aff,
+                  const struct meetup_round_rec *r, void **arena,
+                  struct meetup_round_view *out, double *pers)
 {
     uint32_t *m, *s, t, i, j;
     char why[MEETUP_WHY_MAX_BYTES];

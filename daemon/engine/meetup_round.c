@@ -3,9 +3,11 @@
  * A plan covers the remaining planned rounds (at most MU_PLAN_ROUNDS_MAX)
  * so that later rounds can stay repeat-free; only its first round is
  * frozen.  While nothing changes
- * (presence, profiles, pairs, other events' encounters) the next round is
+ * (presence, profiles, pairs, earlier events' encounters) the next round is
  * the plan's next one, which is fast and keeps the plan's promise; any
- * change throws the plan away and the future is planned anew.
+ * change throws the plan away and the future is planned anew: by a
+ * planning job in another thread (meetup_plan.c), or here, with a small
+ * budget, when NextRound finds no plan.
  */
 #include "meetup_impl.h"
 
@@ -143,7 +145,7 @@ out:
 /* Brings the event's met set up to date: met_before, its own earlier
  * rounds, and encounters at earlier events in its history scope.  Only
  * what happened since the last call is added. */
-static int mu_event_met(const struct meetup *hub, struct mu_event *ev)
+int mu_event_met(const struct meetup *hub, struct mu_event *ev)
 {
     size_t cursor = 0;
     uint32_t a, b;
@@ -173,13 +175,19 @@ fail:
     return -ENOMEM;
 }
 
-static uint64_t mu_hist_key(const struct meetup *hub,
-                            const struct mu_event *ev)
+uint64_t mu_hist_key(const struct meetup *hub, const struct mu_event *ev)
 {
-    return hub->n_enc - ev->own_encounters;
+    uint64_t n = 0;
+    size_t e;
+
+    /* Only earlier events can be in scope: a round of a later one leaves
+     * this event's plan standing. */
+    for (e = 0; e + 1 < ev->id; e++)
+        n += hub->events[e]->own_encounters;
+    return n;
 }
 
-static bool mu_plan_usable(const struct meetup *hub, const struct mu_event *ev)
+bool mu_plan_usable(const struct meetup *hub, const struct mu_event *ev)
 {
     const struct mu_plan *p = &ev->plan;
 
@@ -188,14 +196,26 @@ static bool mu_plan_usable(const struct meetup *hub, const struct mu_event *ev)
            ev->n_rounds - p->base < p->res->rounds;
 }
 
+uint32_t mu_plan_rounds(const struct mu_event *ev)
+{
+    uint32_t left = ev->def.rounds_planned > ev->n_rounds
+                        ? ev->def.rounds_planned - ev->n_rounds : 1;
+
+    return left < MU_PLAN_ROUNDS_MAX ? left : MU_PLAN_ROUNDS_MAX;
+}
+
+uint64_t mu_plan_seed(const struct mu_event *ev)
+{
+    /* A different stream per round, yet the same one for the same state. */
+    return ev->def.seed ^ ((uint64_t)ev->n_rounds * 0x9e3779b97f4a7c15u);
+}
+
 static int mu_replan(struct meetup *hub, struct mu_event *ev)
 {
     struct mu_plan *plan = &ev->plan;
     struct sched_input in = {0};
     struct sched_params sp = {0};
     uint32_t i, n = 0, count = roster_count(ev->roster);
-    uint32_t left = ev->def.rounds_planned > ev->n_rounds
-                        ? ev->def.rounds_planned - ev->n_rounds : 1;
     int ret;
 
     mu_plan_clear(plan);
@@ -214,9 +234,8 @@ static int mu_replan(struct meetup *hub, struct mu_event *ev)
     in.met = ev->met;
     in.avoid = ev->avoid;
     sp.table_size = ev->def.table_size;
-    sp.rounds = left < MU_PLAN_ROUNDS_MAX ? left : MU_PLAN_ROUNDS_MAX;
-    /* A different stream per round, yet the same one for the same state. */
-    sp.seed = ev->def.seed ^ ((uint64_t)ev->n_rounds * 0x9e3779b97f4a7c15u);
+    sp.rounds = mu_plan_rounds(ev);
+    sp.seed = mu_plan_seed(ev);
     sp.time_limit_ms = MEETUP_PLAN_TIME_LIMIT_MS;
     sp.effort = MEETUP_PLAN_EFFORT;
     ret = sched_solve(&in, &sp, &plan->res);
@@ -232,13 +251,8 @@ out:
     return ret;
 }
 
-int mu_prepare_round(struct meetup *hub, struct mu_event *ev, int64_t now,
-                     struct meetup_change *ch)
+int mu_plan_ensure(struct meetup *hub, struct mu_event *ev)
 {
-    struct meetup_round_rec *r = &ch->round;
-    struct mu_repeats rep = {0};
-    const struct sched_result *res;
-    uint32_t j;
     int ret;
 
     if (ev->n_present < 2)
@@ -248,15 +262,22 @@ int mu_prepare_round(struct meetup *hub, struct mu_event *ev, int64_t now,
                        MEETUP_ROUNDS_MAX);
     if (mu_event_met(hub, ev) < 0)
         return -ENOMEM;
-    if (!mu_plan_usable(hub, ev)) {
-        ret = mu_replan(hub, ev);
-        if (ret == -EINVAL)
-            return mu_fail(hub, ret, "the scheduler rejected the event");
-        if (ret < 0)
-            return ret;
-    }
-    res = ev->plan.res;
-    j = ev->n_rounds - ev->plan.base;
+    if (mu_plan_usable(hub, ev))
+        return 0;
+    ret = mu_replan(hub, ev);
+    if (ret == -EINVAL)
+        return mu_fail(hub, ret, "the scheduler rejected the event");
+    return ret;
+}
+
+int mu_plan_next_round(struct mu_event *ev, int64_t now,
+                       struct meetup_round_rec *r)
+{
+    const struct sched_result *res = ev->plan.res;
+    uint32_t j = ev->n_rounds - ev->plan.base;
+    struct mu_repeats rep = { ev->met, 0 };
+    int ret;
+
     r->round = ev->n_rounds + 1;
     r->at_unix = now;
     r->n = res->n;
@@ -269,11 +290,20 @@ int mu_prepare_round(struct meetup *hub, struct mu_event *ev, int64_t now,
     memcpy(r->table_of, res->table_of + (size_t)j * res->n,
            (size_t)res->n * sizeof(*r->table_of));
     r->repeat_lower_bound = res->repeat_lower_bound;
-    ch->plan_token = ev->plan.token;
-    rep.met = ev->met;
     ret = mu_round_pairs(r, mu_pair_repeat, &rep);
     r->repeat_pairs = rep.n;
     return ret;
+}
+
+int mu_prepare_round(struct meetup *hub, struct mu_event *ev, int64_t now,
+                     struct meetup_change *ch)
+{
+    int ret = mu_plan_ensure(hub, ev);
+
+    if (ret < 0)
+        return ret;
+    ch->plan_token = ev->plan.token;
+    return mu_plan_next_round(ev, now, &ch->round);
 }
 
 struct mu_enc_ctx {
