@@ -24,11 +24,11 @@
 enum { DK_LISTEN, DK_PORT, DK_DATA_DIR, DK_MAX_FRAME_BYTES,
        DK_MAX_CONNECTIONS, DK_IDLE_TIMEOUT_MS, DK_FRAME_TIMEOUT_MS,
        DK_OUTPUT_CAP_BYTES, DK_AUTH_TOKEN, DK_AUTH_TOKEN_FILE, DK_LOG_LEVEL,
-       DK_KEYS };
+       DK_PLAN_MAX_SECONDS, DK_KEYS };
 static const char *const dc_keys[DK_KEYS] = {
     "listen", "port", "data_dir", "max_frame_bytes", "max_connections",
     "idle_timeout_ms", "frame_timeout_ms", "output_cap_bytes", "auth_token",
-    "auth_token_file", "log_level"};
+    "auth_token_file", "log_level", "plan_max_seconds"};
 
 struct dc_range {
     size_t key;
@@ -42,6 +42,7 @@ static const struct dc_range dc_ranges[] = {
     {DK_IDLE_TIMEOUT_MS, 1000, 24u * 3600 * 1000},
     {DK_FRAME_TIMEOUT_MS, 100, 3600u * 1000},
     {DK_OUTPUT_CAP_BYTES, 64u * 1024, 1024u * 1024 * 1024},
+    {DK_PLAN_MAX_SECONDS, 0, CFG_DAEMON_PLAN_MAX_SECONDS_MAX},
 };
 #define DC_N_RANGES (sizeof(dc_ranges) / sizeof(dc_ranges[0]))
 
@@ -71,6 +72,8 @@ static uint32_t dc_get(const struct cfg_daemon *c, size_t key)
         return c->idle_timeout_ms;
     case DK_FRAME_TIMEOUT_MS:
         return c->frame_timeout_ms;
+    case DK_PLAN_MAX_SECONDS:
+        return c->plan_max_seconds;
     default:
         return c->output_cap_bytes;
     }
@@ -93,6 +96,9 @@ static void dc_set(struct cfg_daemon *c, size_t key, uint32_t v)
         break;
     case DK_FRAME_TIMEOUT_MS:
         c->frame_timeout_ms = v;
+        break;
+    case DK_PLAN_MAX_SECONDS:
+        c->plan_max_seconds = v;
         break;
     default:
         c->output_cap_bytes = v;
@@ -176,6 +182,7 @@ int cfg_daemon_defaults(struct cfg_daemon *c)
     c->idle_timeout_ms = CFG_DAEMON_DEFAULT_IDLE_TIMEOUT_MS;
     c->frame_timeout_ms = CFG_DAEMON_DEFAULT_FRAME_TIMEOUT_MS;
     c->output_cap_bytes = CFG_DAEMON_DEFAULT_OUTPUT_CAP_BYTES;
+    c->plan_max_seconds = CFG_DAEMON_DEFAULT_PLAN_MAX_SECONDS;
     c->log_level = CFG_LOG_INFO;
     c->listen = calloc(1, sizeof(*c->listen));
     if (c->listen == NULL)
@@ -587,5 +594,6 @@ int cfg_daemon_print(FILE *f, const struct cfg_daemon *c)
         fputs("auth_token: \"" DC_REDACTED "\"\n", f);
     }
     fprintf(f, "log_level: %s\n", cfg_log_level_name(c->log_level));
+    fprintf(f, "plan_max_seconds: %u\n", c->plan_max_seconds);
     return ferror(f) ? -EIO : 0;
 }

@@ -20,6 +20,10 @@
  *                                 read at load time, at most 4 KiB, one
  *                                 trailing newline stripped
  *   log_level: info               error | warn | info | debug
+ *   plan_max_seconds: 60          0 .. 86400: how long the background
+ *                                 planner may improve one plan (it stops
+ *                                 sooner when the search converges); 0
+ *                                 turns background planning off
  *
  * Relative paths (data_dir, auth_token_file) are taken relative to the
  * working directory, as on the command line.
@@ -43,6 +47,8 @@
 #define CFG_DAEMON_DEFAULT_IDLE_TIMEOUT_MS 300000u
 #define CFG_DAEMON_DEFAULT_FRAME_TIMEOUT_MS 10000u
 #define CFG_DAEMON_DEFAULT_OUTPUT_CAP_BYTES (8u * 1024 * 1024)
+#define CFG_DAEMON_DEFAULT_PLAN_MAX_SECONDS 60u
+#define CFG_DAEMON_PLAN_MAX_SECONDS_MAX 86400u
 #define CFG_DAEMON_TOKEN_MIN_BYTES 16
 #define CFG_DAEMON_TOKEN_MAX_BYTES 256
 #define CFG_DAEMON_TOKEN_FILE_MAX_BYTES 4096
@@ -67,6 +73,7 @@ struct cfg_daemon {
     uint32_t idle_timeout_ms;
     uint32_t frame_timeout_ms;
     uint32_t output_cap_bytes;
+    uint32_t plan_max_seconds; /* 0: no background planning */
     char *auth_token;      /* the secret; NULL: no authentication */
     char *auth_token_file; /* where auth_token came from; NULL if inline */
     enum cfg_log_level log_level;

@@ -108,6 +108,7 @@ static void assert_defaults(const struct cfg_daemon *c)
     assert_int_equal(c->idle_timeout_ms, 300000);
     assert_int_equal(c->frame_timeout_ms, 10000);
     assert_int_equal(c->output_cap_bytes, 8 * 1024 * 1024);
+    assert_int_equal(c->plan_max_seconds, 60);
     assert_null(c->auth_token);
     assert_null(c->auth_token_file);
     assert_int_equal(c->log_level, CFG_LOG_INFO);
@@ -161,7 +162,8 @@ static void test_every_key(void **state)
              "frame_timeout_ms: 2500\n"
              "output_cap_bytes: 65536\n"
              "auth_token_file: \"%s\"\n"
-             "log_level: debug\n",
+             "log_level: debug\n"
+             "plan_max_seconds: 0\n",
              tok);
     parse_ok(yaml, &c);
     assert_int_equal(c.n_listen, 4);
@@ -179,6 +181,7 @@ static void test_every_key(void **state)
     assert_string_equal(c.auth_token, TOKEN);
     assert_string_equal(c.auth_token_file, tok);
     assert_int_equal(c.log_level, CFG_LOG_DEBUG);
+    assert_int_equal(c.plan_max_seconds, 0);
     cfg_daemon_free(&c);
 
     parse_ok("auth_token: \"" TOKEN "\"\nlog_level: error\nport: 65535\n"
@@ -214,6 +217,8 @@ static void test_errors(void **state)
     expect_error("idle_timeout_ms: 1.5\n", 1, 18, "got '1.5'");
     expect_error("frame_timeout_ms: 99\n", 1, 19, ">= 100");
     expect_error("output_cap_bytes: [1]\n", 1, 19, "got a sequence");
+    expect_error("plan_max_seconds: 86401\n", 1, 19, "is too large");
+    expect_error("plan_max_seconds: -1\n", 1, 19, "expected an integer >= 0");
     expect_error("log_level: verbose\n", 1, 12,
                  "log_level: expected one of error, warn, info, debug, got "
                  "'verbose'");
@@ -452,6 +457,7 @@ static void round_trip(const struct cfg_daemon *c)
     assert_int_equal(back.frame_timeout_ms, c->frame_timeout_ms);
     assert_int_equal(back.output_cap_bytes, c->output_cap_bytes);
     assert_int_equal(back.log_level, c->log_level);
+    assert_int_equal(back.plan_max_seconds, c->plan_max_seconds);
     if (c->auth_token) {
         assert_string_equal(back.auth_token, c->auth_token);
         assert_string_equal(back.auth_token_file, c->auth_token_file);
@@ -482,6 +488,7 @@ static void test_print_round_trip(void **state)
              "max_frame_bytes: 2048\nmax_connections: 7\n"
              "idle_timeout_ms: 1000\nframe_timeout_ms: 100\n"
              "output_cap_bytes: 70000\nlog_level: error\n"
+             "plan_max_seconds: 7\n"
              "auth_token_file: '%s'\n",
              tok);
     parse_ok(yaml, &c);
