@@ -6,7 +6,9 @@
  * ids, texts and batch sizes are within their limits.  Then the request
  * is routed: mutations to dispatch_mutate.c, queries to dispatch_reply.c.
  * Responses are built in a second arena that lives for one request and
- * borrow the hub's strings, so building one copies no text.
+ * borrow the hub's strings, so building one copies no text.  After a
+ * committed change, the events it concerns get a planning snapshot, which
+ * the transport hands to the background planner (ops->plan).
  */
 #include "dispatch_impl.h"
 
@@ -312,6 +314,57 @@ static int dispatch_do_hello(struct dispatch *d, struct dispatch_session *s,
     return 0;
 }
 
+/* ---- background planning ---- */
+
+static void dispatch_plan_event(struct dispatch *d, uint64_t event_id)
+{
+    struct meetup_plan_job *job = NULL;
+
+    if (meetup_plan_job_new(d->hub, event_id, &job) == -ENOMEM)
+        log_msg(LOG_LEVEL_WARN, 0, "event %llu: out of memory for a "
+                "planning snapshot; NextRound plans on the spot",
+                (unsigned long long)event_id);
+    /* No job (nothing to plan) stops what the planner does for it. */
+    d->ops->plan(d->server, event_id, job);
+}
+
+static void dispatch_plan_range(struct dispatch *d, uint64_t first,
+                                uint64_t last)
+{
+    uint64_t id;
+
+    if (d->ops->plan == NULL)
+        return;
+    for (id = first; id != 0 && id <= last; id++) {
+        struct meetup_event_info info;
+
+        if (meetup_event_info(d->hub, id, &info) == 0 && !info.closed)
+            dispatch_plan_event(d, id);
+    }
+}
+
+void dispatch_plan_all(struct dispatch *d)
+{
+    dispatch_plan_range(d, 1, meetup_event_count(d->hub));
+}
+
+int dispatch_plan_install(struct dispatch *d, struct meetup_plan_result *res)
+{
+    struct meetup_plan_info info;
+    int ret;
+
+    meetup_plan_result_info(res, &info);
+    ret = meetup_plan_install(d->hub, res);
+    if (ret == 0)
+        log_msg(LOG_LEVEL_DEBUG, 0, "event %llu: plan from round %u "
+                "installed: %u rounds, %llu repeats, objective %.1f, "
+                "%u epochs%s", (unsigned long long)info.event_id,
+                info.next_round, info.rounds,
+                (unsigned long long)info.repeat_pairs, info.objective,
+                info.epochs, info.converged ? ", converged" : "");
+    return ret;
+}
+
 /* ---- the entry points ---- */
 
 /* Routes one decoded request; fills rp or f.  NextRound answers itself
@@ -359,6 +412,8 @@ static int dispatch_route(struct dispatch *d, void *peer,
         return dispatch_attendees(d, req->list_attendees->event_id, rp, f);
     case MINGLE__V1__REQUEST__BODY_EXPORT_HISTORY:
         return dispatch_history(d, req->export_history, resp, f);
+    case MINGLE__V1__REQUEST__BODY_PREVIEW_ROUND:
+        return dispatch_preview(d, req->preview_round->event_id, rp, f);
     default:
         break;
     }
@@ -413,6 +468,11 @@ enum dispatch_verdict dispatch_handle(struct dispatch *d, void *peer,
     meetup_schedule_free(rp.sched);
     meetup_explain_free(rp.explain);
     meetup_attendee_list_free(rp.list);
+    /* Once the response is queued: the snapshots must see the committed
+     * change, and the response needs none of them. */
+    if (!d->failed)
+        dispatch_plan_range(d, d->replan_first, d->replan_last);
+    d->replan_first = d->replan_last = 0;
     return d->failed ? DISPATCH_STOP : verdict;
 }
 

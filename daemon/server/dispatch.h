@@ -13,6 +13,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct meetup_plan_job;
+struct meetup_plan_result;
+
+/* The background planner as Stats and PreviewRound report it. */
+enum dispatch_plan_state {
+    DISPATCH_PLAN_OFF,       /* no background planning */
+    DISPATCH_PLAN_IDLE,
+    DISPATCH_PLAN_WORKING,
+    DISPATCH_PLAN_CONVERGED,
+};
+
+struct dispatch_plan_status {
+    enum dispatch_plan_state state;
+    uint64_t age_ms; /* since the planner last improved the plan; 0: never */
+};
+
 /* What dispatch needs from the transport.  `peer` is the transport's
  * connection handle, `server` its server handle; both opaque here. */
 struct dispatch_ops {
@@ -31,6 +47,13 @@ struct dispatch_ops {
                     size_t len);
     /* Fills transport figures for Stats. */
     void (*stats)(void *server, uint32_t *connections, uint32_t *subscribers);
+    /* Plans event `event_id` in the background from `job`, whose
+     * ownership passes; with `job` NULL, stops planning the event (closed,
+     * or nothing to plan).  NULL: no background planning. */
+    void (*plan)(void *server, uint64_t event_id, struct meetup_plan_job *job);
+    /* Fills the background planner's state for an event; NULL: off. */
+    void (*plan_status)(void *server, uint64_t event_id,
+                        struct dispatch_plan_status *out);
 };
 
 struct dispatch_config {
@@ -73,6 +96,17 @@ int dispatch_set_auth_token(struct dispatch *d, const char *token);
 
 /* Frees the dispatcher and its state; NULL is a no-op. */
 void dispatch_free(struct dispatch *d);
+
+/* Hands ops->plan a planning job for every open event: planning resumes
+ * from the loaded state after a restart.  After a committed change,
+ * dispatch does this by itself for the events the change concerns. */
+void dispatch_plan_all(struct dispatch *d);
+
+/* Installs a plan the background planner made (meetup_plan_install()):
+ * call it in the thread that calls dispatch_handle().  Returns 0 when the
+ * plan is now the event's, -ESTALE or -EALREADY when it is of no use,
+ * -ENOENT. */
+int dispatch_plan_install(struct dispatch *d, struct meetup_plan_result *res);
 
 /* Handles one request body (the frame without its length prefix), queues
  * the response(s) through ops->send, and says whether to keep the

@@ -37,6 +37,10 @@ struct dispatch {
     time_t started;
     uint64_t requests;
     uint64_t seed_counter;
+    /* Events whose plans a committed change made stale, [first, last]
+     * (0: none): planned anew once the response is queued. */
+    uint64_t replan_first;
+    uint64_t replan_last;
 };
 
 /* The response being built, and the engine views it borrows from until
@@ -115,5 +119,7 @@ int dispatch_attendees(struct dispatch *d, uint64_t event_id,
                        struct dispatch_reply *rp, struct dispatch_fail *f);
 int dispatch_history(struct dispatch *d, const Mingle__V1__ExportHistory *x,
                      Mingle__V1__Response *resp, struct dispatch_fail *f);
+int dispatch_preview(struct dispatch *d, uint64_t event_id,
+                     struct dispatch_reply *rp, struct dispatch_fail *f);
 
 #endif

@@ -2,8 +2,9 @@
  *
  * Each becomes a meetup_request; meetup_prepare() validates it and
  * computes the change, and dispatch_commit() is the one place a change
- * becomes state: on disk first, then in memory.  NextRound also pushes the
- * round it assigned to the event's subscribers.
+ * becomes state: on disk first, then in memory, then the events it
+ * concerns are due to be planned anew in the background.  NextRound also
+ * pushes the round it assigned to the event's subscribers.
  */
 #include "dispatch_impl.h"
 
@@ -36,6 +37,35 @@ static const char *dispatch_opt_text(const char *s)
     return s != NULL && s[0] != '\0' ? s : NULL;
 }
 
+/* Notes which events' plans `ch` made stale, for dispatch_handle() to
+ * plan anew after the response; a closed event stops being planned. */
+static void dispatch_plan_note(struct dispatch *d,
+                               const struct meetup_change *ch)
+{
+    uint64_t first = ch->event_id, last = ch->event_id;
+
+    switch (ch->kind) {
+    case MEETUP_CH_EVENT_CLOSE:
+        if (d->ops->plan != NULL)
+            d->ops->plan(d->server, ch->event_id, NULL);
+        return;
+    case MEETUP_CH_ROUND:
+        /* Later events count this round's encounters as history. */
+        last = meetup_event_count(d->hub);
+        break;
+    case MEETUP_CH_FORGET:
+        first = 1;
+        last = meetup_event_count(d->hub);
+        break;
+    default:
+        break;
+    }
+    if (d->replan_first == 0 || first < d->replan_first)
+        d->replan_first = first;
+    if (last > d->replan_last)
+        d->replan_last = last;
+}
+
 /* THE place a change becomes state.  It is written to disk first and
  * applied in memory only once the commit is durable, so a request is never
  * acknowledged for state a crash would lose.  Returns 0, -EIO when the
@@ -44,16 +74,21 @@ static const char *dispatch_opt_text(const char *s)
 static int dispatch_commit(struct dispatch *d,
                            const struct meetup_change *change)
 {
+    int ret;
+
     if (d->store != NULL) {
         const struct meetup_change *one[1] = {change};
-        int ret = store_commit(d->store, one, 1);
 
+        ret = store_commit(d->store, one, 1);
         if (ret < 0) {
             log_msg(LOG_LEVEL_ERROR, 0, "store: %s", store_error(d->store));
             return -EIO;
         }
     }
-    return meetup_apply(d->hub, change);
+    ret = meetup_apply(d->hub, change);
+    if (ret == 0)
+        dispatch_plan_note(d, change);
+    return ret;
 }
 
 /* prepare + commit; on failure fills `f`. */

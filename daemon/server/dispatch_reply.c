@@ -210,6 +210,113 @@ int dispatch_explain(struct dispatch *d, const Mingle__V1__Explain *x,
     return 0;
 }
 
+static Mingle__V1__Quality *dispatch_quality_msg(struct dispatch *d,
+                                                 const struct sched_metrics *q)
+{
+    Mingle__V1__Quality *m;
+
+    DISPATCH_OUT_NEW(d, m, Mingle__V1__Quality, MINGLE__V1__QUALITY__INIT);
+    if (m == NULL)
+        return NULL;
+    m->attendees = q->attendees;
+    m->objective = q->objective;
+    m->upper_bound = q->upper_bound;
+    m->bound_share = q->bound_share;
+    m->business_lift = q->business_lift;
+    m->conversation_lift = q->conversation_lift;
+    m->lonely_seats = q->lonely_seats;
+    m->empty_handed = q->empty_handed;
+    m->business_mean = q->business_mean;
+    m->business_min = q->business_min;
+    m->conversation_mean = q->conversation_mean;
+    m->conversation_min = q->conversation_min;
+    return m;
+}
+
+static Mingle__V1__PlanStatus *dispatch_plan_msg(struct dispatch *d,
+                                                 uint64_t event_id)
+{
+    struct dispatch_plan_status ps = { DISPATCH_PLAN_OFF, 0 };
+    struct meetup_plan_state st;
+    Mingle__V1__PlanStatus *m;
+
+    DISPATCH_OUT_NEW(d, m, Mingle__V1__PlanStatus,
+                     MINGLE__V1__PLAN_STATUS__INIT);
+    if (m == NULL || meetup_plan_state_get(d->hub, event_id, &st) < 0)
+        return m;
+    if (d->ops->plan_status != NULL)
+        d->ops->plan_status(d->server, event_id, &ps);
+    switch (ps.state) {
+    case DISPATCH_PLAN_OFF:
+        m->state = MINGLE__V1__PLANNER_STATE__PLANNER_OFF;
+        break;
+    case DISPATCH_PLAN_IDLE:
+        m->state = MINGLE__V1__PLANNER_STATE__PLANNER_IDLE;
+        break;
+    case DISPATCH_PLAN_WORKING:
+        m->state = MINGLE__V1__PLANNER_STATE__PLANNER_WORKING;
+        break;
+    case DISPATCH_PLAN_CONVERGED:
+        m->state = MINGLE__V1__PLANNER_STATE__PLANNER_CONVERGED;
+        break;
+    }
+    m->rounds = st.rounds;
+    m->epochs = st.epochs;
+    m->background = st.background;
+    m->age_ms = st.background ? ps.age_ms : 0;
+    return m;
+}
+
+int dispatch_preview(struct dispatch *d, uint64_t event_id,
+                     struct dispatch_reply *rp, struct dispatch_fail *f)
+{
+    Mingle__V1__RoundPreview *m;
+    int ret;
+
+    if (dispatch_check_event_id(f, event_id) < 0)
+        return -1;
+    ret = meetup_preview_get(d->hub, event_id, &rp->sched);
+    if (ret < 0)
+        return dispatch_fail_set(f, dispatch_errno_code(ret), "%s",
+                                 ret == -ENOMEM ? "out of memory"
+                                                : meetup_error(d->hub));
+    DISPATCH_OUT_NEW(d, m, Mingle__V1__RoundPreview,
+                     MINGLE__V1__ROUND_PREVIEW__INIT);
+    if (m == NULL ||
+        (m->round = dispatch_round_msg(d, event_id,
+                                       &rp->sched->rounds[0])) == NULL ||
+        (m->plan = dispatch_plan_msg(d, event_id)) == NULL)
+        return dispatch_fail_set(f, MINGLE__V1__ERROR_CODE__RESOURCE_EXHAUSTED,
+                                 "response too large");
+    rp->resp.body_case = MINGLE__V1__RESPONSE__BODY_PREVIEW;
+    rp->resp.preview = m;
+    return 0;
+}
+
+/* The figures only one event has: its quality and its plan.  While the
+ * planner works on the event, its next plan brings the quality figures:
+ * computing them here would stall the loop for nothing. */
+static int dispatch_event_stats(struct dispatch *d, uint64_t event_id,
+                                Mingle__V1__Stats *m)
+{
+    struct meetup_quality q;
+
+    m->plan = dispatch_plan_msg(d, event_id);
+    if (m->plan == NULL ||
+        meetup_quality_get(d->hub, event_id,
+                           m->plan->state !=
+                               MINGLE__V1__PLANNER_STATE__PLANNER_WORKING,
+                           &q) < 0)
+        return -1;
+    if (q.done_valid &&
+        (m->rounds_quality = dispatch_quality_msg(d, &q.done)) == NULL)
+        return -1;
+    if (q.plan_valid &&
+        (m->plan_quality = dispatch_quality_msg(d, &q.plan)) == NULL)
+        return -1;
+    return 0;
+}
+
 int dispatch_stats(struct dispatch *d, uint64_t event_id,
                    Mingle__V1__Response *resp, struct dispatch_fail *f)
 {
@@ -238,6 +345,9 @@ int dispatch_stats(struct dispatch *d, uint64_t event_id,
     m->subscribers = subs;
     m->uptime_s = (uint64_t)(time(NULL) - d->started);
     m->requests = d->requests;
+    if (event_id != 0 && dispatch_event_stats(d, event_id, m) < 0)
+        return dispatch_fail_set(f, MINGLE__V1__ERROR_CODE__RESOURCE_EXHAUSTED,
+                                 "out of memory");
     resp->body_case = MINGLE__V1__RESPONSE__BODY_STATS;
     resp->stats = m;
     return 0;

@@ -8,6 +8,9 @@
  *
  * Subscriptions are kept per event ("topic") in small arrays: the number
  * of events and subscribers is modest, and a publish walks one array.
+ *
+ * The planner thread (planner.h) is the server's too: started before the
+ * state is loaded, joined before anything else is freed.
  */
 #include "server.h"
 
@@ -32,6 +35,8 @@
 #include "dispatch.h"
 #include "frame.h"
 #include "log.h"
+#include "meetup.h"
+#include "planner.h"
 #include "store.h"
 
 /* A connection may follow this many events at once. */
@@ -80,6 +85,7 @@ struct server {
     struct event *stop_timer;
     struct event *resume_accept;
     struct dispatch *dispatch;
+    struct planner *planner; /* NULL: plan_max_seconds is 0 */
 
     const struct cfg_daemon *cfg; /* as started; borrowed */
     const char *config_path;
@@ -176,6 +182,12 @@ static void server_reload(struct server *srv)
         log_msg(LOG_LEVEL_ERROR, 0, "SIGHUP: out of memory; config kept");
         goto out;
     }
+    if ((boot->plan_max_seconds == 0) != (next.plan_max_seconds == 0))
+        log_msg(LOG_LEVEL_WARN, 0, "SIGHUP: plan_max_seconds turns "
+                "background planning %s; restart to apply",
+                next.plan_max_seconds == 0 ? "off" : "on");
+    else if (srv->planner != NULL)
+        planner_set_time_limit(srv->planner, next.plan_max_seconds * 1000u);
     server_apply_cfg(srv, &next, srv->limits.max_frame_bytes);
     for (struct server_client *cl = srv->clients; cl != NULL; cl = cl->next)
         if (!cl->dead)
@@ -332,12 +344,57 @@ static void server_op_stats(void *server, uint32_t *connections,
     *subscribers = (uint32_t)srv->n_subs;
 }
 
+/* ---- background planning --------------------------------------------- */
+
+static void server_op_plan(void *server, uint64_t event_id,
+                           struct meetup_plan_job *job)
+{
+    struct server *srv = server;
+
+    if (srv->planner == NULL || srv->stopping) {
+        meetup_plan_job_free(job);
+        return;
+    }
+    if (job == NULL)
+        planner_cancel(srv->planner, event_id);
+    else if (planner_submit(srv->planner, job) == -ENOMEM)
+        log_msg(LOG_LEVEL_WARN, 0, "event %llu: out of memory to queue its "
+                "planning; NextRound plans on the spot",
+                (unsigned long long)event_id);
+}
+
+static void server_op_plan_status(void *server, uint64_t event_id,
+                                  struct dispatch_plan_status *out)
+{
+    struct server *srv = server;
+    struct planner_status st;
+
+    out->state = DISPATCH_PLAN_OFF;
+    out->age_ms = 0;
+    if (srv->planner == NULL)
+        return;
+    planner_status(srv->planner, event_id, &st);
+    out->age_ms = st.age_ms;
+    out->state = st.state == PLANNER_WORKING     ? DISPATCH_PLAN_WORKING
+                 : st.state == PLANNER_CONVERGED ? DISPATCH_PLAN_CONVERGED
+                                                 : DISPATCH_PLAN_IDLE;
+}
+
+static int server_plan_deliver(void *ctx, struct meetup_plan_result *res)
+{
+    struct server *srv = ctx;
+
+    return dispatch_plan_install(srv->dispatch, res);
+}
+
 static const struct dispatch_ops server_dispatch_ops = {
     .send = server_op_send,
     .subscribe = server_op_subscribe,
     .unsubscribe = server_op_unsubscribe,
     .publish = server_op_publish,
     .stats = server_op_stats,
+    .plan = server_op_plan,
+    .plan_status = server_op_plan_status,
 };
 
 /* ---- connections ------------------------------------------------------ */
@@ -572,6 +629,8 @@ static void server_stop(struct server *srv)
     srv->stopping = true;
     log_msg(LOG_LEVEL_INFO, 0, "stopping: %zu connection(s) to flush",
             srv->n_clients);
+    if (srv->planner != NULL)
+        planner_stop(srv->planner);
     for (size_t i = 0; i < srv->n_listeners; i++)
         evconnlistener_free(srv->listeners[i]);
     srv->n_listeners = 0;
@@ -620,6 +679,9 @@ static void server_signal_cb(evutil_socket_t sig, short what, void *arg)
 
 static void server_teardown(struct server *srv)
 {
+    /* First: the thread must be gone before anything it may reach is. */
+    planner_free(srv->planner);
+    srv->planner = NULL;
     while (srv->clients != NULL)
         server_client_free(srv, srv->clients);
     for (size_t i = 0; i < srv->n_listeners; i++)
@@ -657,12 +719,21 @@ static int server_setup(struct server *srv)
         return -EINVAL;
 
     const struct cfg_daemon *cfg = srv->cfg;
+    int err = 0;
+    if (cfg->plan_max_seconds > 0) {
+        srv->planner = planner_new(srv->base, cfg->plan_max_seconds * 1000u,
+                                   server_plan_deliver, srv, &err);
+        if (srv->planner == NULL) {
+            log_msg(LOG_LEVEL_ERROR, 0, "cannot start the planner: %s",
+                    strerror(-err));
+            return err;
+        }
+    }
     struct dispatch_config dcfg = {
         .max_frame_bytes = cfg->max_frame_bytes,
         .auth_token = cfg->auth_token,
         .data_dir = cfg->data_dir,
     };
-    int err = 0;
     char why[STORE_ERR_BYTES];
     srv->dispatch = dispatch_new(&dcfg, &server_dispatch_ops, srv, &err, why,
                                  sizeof(why));
@@ -679,6 +750,8 @@ static int server_setup(struct server *srv)
         log_msg(LOG_LEVEL_ERROR, 0, "no listen address configured");
         return -EINVAL;
     }
+    /* Planning resumes from the stored state after a restart. */
+    dispatch_plan_all(srv->dispatch);
     return 0;
 }
 

@@ -27,6 +27,13 @@
  * a restart and otherwise ignored: listeners and the store are set up
  * once.
  *
+ * Live rounds are planned in the background: one planner thread
+ * (planner.h) improves each open event's plan after every change, for at
+ * most plan_max_seconds per change (0: no planner thread; NextRound plans
+ * on the spot), and from the loaded state at start.  SIGHUP applies a new
+ * plan_max_seconds to the next jobs; turning planning on or off needs a
+ * restart.  SIGINT and SIGTERM cancel the planner first.
+ *
  * A failed store commit stops the daemon like SIGTERM, but server_run()
  * then returns -EIO: memory may be ahead of the disk, and serving on would
  * answer from state a restart would not bring back.

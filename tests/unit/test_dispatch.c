@@ -13,6 +13,7 @@
 
 #include "dispatch.h"
 #include "frame.h"
+#include "meetup.h"
 #include "mingle.pb-c.h"
 
 #define MAX_FRAMES 64
@@ -90,6 +91,47 @@ static const struct dispatch_ops fake_ops = {
     .stats = fake_stats,
 };
 
+/* What the fake planner was handed: the last job per call. */
+static struct {
+    int calls;
+    int jobs;
+    uint64_t last_event;
+    struct meetup_plan_job *job; /* the newest, kept to run by hand */
+    enum dispatch_plan_state state;
+} planned;
+
+static void fake_plan(void *server, uint64_t event_id,
+                      struct meetup_plan_job *job)
+{
+    (void)server;
+    planned.calls++;
+    planned.last_event = event_id;
+    if (job == NULL)
+        return;
+    planned.jobs++;
+    meetup_plan_job_free(planned.job);
+    planned.job = job;
+}
+
+static void fake_plan_status(void *server, uint64_t event_id,
+                             struct dispatch_plan_status *out)
+{
+    (void)server;
+    (void)event_id;
+    out->state = planned.state;
+    out->age_ms = 1500;
+}
+
+static const struct dispatch_ops planning_ops = {
+    .send = fake_send,
+    .subscribe = fake_subscribe,
+    .unsubscribe = fake_unsubscribe,
+    .publish = fake_publish,
+    .stats = fake_stats,
+    .plan = fake_plan,
+    .plan_status = fake_plan_status,
+};
+
 static void seen_reset(void)
 {
     size_t i;
@@ -100,7 +142,8 @@ static void seen_reset(void)
     memset(&seen, 0, sizeof(seen));
 }
 
-static struct dispatch *make(const char *token)
+static struct dispatch *make_with(const char *token,
+                                  const struct dispatch_ops *ops)
 {
     struct dispatch_config cfg = { .max_frame_bytes = 4096,
                                    .auth_token = token };
@@ -109,10 +152,15 @@ static struct dispatch *make(const char *token)
     int err = 1;
 
     seen_reset();
-    d = dispatch_new(&cfg, &fake_ops, NULL, &err, why, sizeof(why));
+    d = dispatch_new(&cfg, ops, NULL, &err, why, sizeof(why));
     assert_non_null(d);
     assert_int_equal(err, 0);
     return d;
+}
+
+static struct dispatch *make(const char *token)
+{
+    return make_with(token, &fake_ops);
 }
 
 /* Decodes a captured frame (prefix and all). */
@@ -673,6 +721,118 @@ static void test_version_and_limits(void **state)
     seen_reset();
 }
 
+static Response *preview(struct dispatch *d, uint64_t id, uint64_t ev)
+{
+    Mingle__V1__PreviewRound p = MINGLE__V1__PREVIEW_ROUND__INIT;
+    Request req = MINGLE__V1__REQUEST__INIT;
+
+    p.event_id = ev;
+    req.id = id;
+    req.body_case = MINGLE__V1__REQUEST__BODY_PREVIEW_ROUND;
+    req.preview_round = &p;
+    return call(d, &req);
+}
+
+/* The seats of a round as "a0 a3 | a1 a2 |" in table order. */
+static void round_text(const Mingle__V1__RoundAssigned *r, char *buf,
+                       size_t cap)
+{
+    size_t t, i, len = 0;
+
+    buf[0] = '\0';
+    for (t = 0; t < r->n_tables; t++) {
+        for (i = 0; i < r->tables[t]->n_seats; i++)
+            len += (size_t)snprintf(buf + len, cap - len, "%s ",
+                                    r->tables[t]->seats[i]->id);
+        len += (size_t)snprintf(buf + len, cap - len, "| ");
+    }
+}
+
+/* Committed changes hand the planner jobs, its plans are installed, and
+ * PreviewRound and Stats report the plan. */
+static void test_background_planning(void **state)
+{
+    struct dispatch *d = make_with(NULL, &planning_ops);
+    struct meetup_plan_opts o = { .time_limit_ms = 600000, .effort = 0.2,
+                                  .threads = 1 };
+    struct meetup_plan_result *res;
+    char before[512], after[512];
+    Response *r;
+    uint64_t ev;
+
+    (void)state;
+    memset(&sess, 0, sizeof(sess));
+    memset(&planned, 0, sizeof(planned));
+    planned.state = DISPATCH_PLAN_WORKING;
+    ev = create_event(d);
+    upsert(d, ev, 12);
+    /* Nobody present: nothing to plan, so the planner is told to stop. */
+    assert_int_equal(planned.jobs, 0);
+    assert_int_equal(planned.calls, 2);
+    expect_error(preview(d, 30, ev), MINGLE__V1__ERROR_CODE__FAILED_PRECONDITION);
+    expect_error(preview(d, 31, 99), MINGLE__V1__ERROR_CODE__NOT_FOUND);
+    expect_error(preview(d, 32, 0), MINGLE__V1__ERROR_CODE__BAD_REQUEST);
+    mingle__v1__response__free_unpacked(checkin(d, ev, 0, 10, 0), NULL);
+    assert_int_equal(planned.jobs, 1);
+    assert_int_equal(planned.last_event, ev);
+
+    /* The job runs (here, by hand) and its plan is installed. */
+    assert_int_equal(meetup_plan_run(planned.job, &o, &res), 0);
+    assert_int_equal(dispatch_plan_install(d, res), 0);
+    meetup_plan_result_free(res);
+    r = preview(d, 33, ev);
+    assert_int_equal(r->body_case, MINGLE__V1__RESPONSE__BODY_PREVIEW);
+    assert_int_equal(r->preview->round->round, 1);
+    assert_int_equal(r->preview->round->summary->attendees, 10);
+    assert_int_equal(r->preview->plan->state,
+                     MINGLE__V1__PLANNER_STATE__PLANNER_WORKING);
+    assert_true(r->preview->plan->background);
+    assert_int_equal(r->preview->plan->rounds, 3);
+    assert_int_equal(r->preview->plan->age_ms, 1500);
+    round_text(r->preview->round, before, sizeof(before));
+    mingle__v1__response__free_unpacked(r, NULL);
+
+    /* While the planner works, Stats leaves the figures to it. */
+    r = simple(d, 34, MINGLE__V1__REQUEST__BODY_GET_STATS, ev);
+    assert_null(r->stats->rounds_quality);
+    assert_non_null(r->stats->plan_quality);
+    assert_int_equal(r->stats->plan_quality->attendees, 10);
+    assert_non_null(r->stats->plan);
+    mingle__v1__response__free_unpacked(r, NULL);
+
+    r = simple(d, 35, MINGLE__V1__REQUEST__BODY_NEXT_ROUND, ev);
+    assert_int_equal(r->body_case, MINGLE__V1__RESPONSE__BODY_ROUND);
+    round_text(r->round, after, sizeof(after));
+    assert_string_equal(before, after);
+    mingle__v1__response__free_unpacked(r, NULL);
+    assert_int_equal(planned.jobs, 2);
+
+    planned.state = DISPATCH_PLAN_CONVERGED;
+    r = simple(d, 36, MINGLE__V1__REQUEST__BODY_GET_STATS, ev);
+    assert_non_null(r->stats->rounds_quality);
+    assert_int_equal(r->stats->rounds_quality->attendees, 10);
+    assert_int_equal(r->stats->plan->state,
+                     MINGLE__V1__PLANNER_STATE__PLANNER_CONVERGED);
+    assert_int_equal(r->stats->plan->rounds, 2);
+    mingle__v1__response__free_unpacked(r, NULL);
+    /* Server-wide stats have no plan. */
+    r = simple(d, 37, MINGLE__V1__REQUEST__BODY_GET_STATS, 0);
+    assert_null(r->stats->plan);
+    assert_null(r->stats->rounds_quality);
+    mingle__v1__response__free_unpacked(r, NULL);
+
+    /* At start, every open event is planned; a closed one stops. */
+    dispatch_plan_all(d);
+    assert_int_equal(planned.jobs, 3);
+    mingle__v1__response__free_unpacked(
+        simple(d, 38, MINGLE__V1__REQUEST__BODY_CLOSE_EVENT, ev), NULL);
+    assert_int_equal(planned.jobs, 3);
+    assert_int_equal(planned.last_event, ev);
+    meetup_plan_job_free(planned.job);
+    dispatch_free(d);
+    seen_reset();
+}
+
 static void test_error_frame(void **state)
 {
     uint8_t *frame;
@@ -698,6 +858,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_token),
         cmocka_unit_test(test_version_and_limits),
+        cmocka_unit_test(test_background_planning),
         cmocka_unit_test(test_error_frame),
     };
 
