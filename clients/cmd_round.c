@@ -1,5 +1,5 @@
-/* cmd_round.c -- rounds and what they produced: round next, schedule,
- * event export, watch, explain, stats, history export.
+/* cmd_round.c -- rounds and what they produced: round next, round
+ * preview, schedule, event export, watch, explain, stats, history export.
  *
  * Schedules print through output.h, so `minglectl schedule --format json`
  * is byte for byte the format of `mingled --batch`.
@@ -192,6 +192,76 @@ static int ctl_round_next(struct ctl *ctl, const struct ctl_cmd *cmd,
     return ctl_print_round(fmt, resp->round);
 }
 
+static const char *ctl_planner_state(Mingle__V1__PlannerState s)
+{
+    switch (s) {
+    case MINGLE__V1__PLANNER_STATE__PLANNER_OFF:
+        return "off";
+    case MINGLE__V1__PLANNER_STATE__PLANNER_IDLE:
+        return "idle";
+    case MINGLE__V1__PLANNER_STATE__PLANNER_WORKING:
+        return "working";
+    case MINGLE__V1__PLANNER_STATE__PLANNER_CONVERGED:
+        return "converged";
+    default:
+        break;
+    }
+    return "?";
+}
+
+/* "planner working, plan of 4 rounds, 12 epochs, improved 3.2 s ago". */
+static void ctl_put_plan(FILE *f, const Mingle__V1__PlanStatus *p)
+{
+    fprintf(f, "planner %s", ctl_planner_state(p->state));
+    if (p->rounds == 0) {
+        fputs(", no plan yet", f);
+        return;
+    }
+    fprintf(f, ", plan of %" PRIu32 " round%s, %" PRIu32 " epoch%s",
+            p->rounds, p->rounds == 1 ? "" : "s", p->epochs,
+            p->epochs == 1 ? "" : "s");
+    if (!p->background)
+        fputs(", made on the spot", f);
+    else if (p->age_ms > 0)
+        fprintf(f, ", improved %.1f s ago", (double)p->age_ms / 1000.0);
+}
+
+/* The next round as the plan stands, not assigned: like `round next`, with
+ * the planner's state first (on stderr for json and csv, whose stdout is
+ * the batch format). */
+static int ctl_round_preview(struct ctl *ctl, const struct ctl_cmd *cmd,
+                             int argc, char **argv)
+{
+    Mingle__V1__Request req = MINGLE__V1__REQUEST__INIT;
+    Mingle__V1__PreviewRound pr = MINGLE__V1__PREVIEW_ROUND__INIT;
+    Mingle__V1__Response *resp;
+    enum out_format fmt;
+    uint64_t id;
+    int rc;
+
+    rc = ctl_event_format(ctl, cmd, argc, argv, &id, &fmt);
+    if (rc != CTL_EXIT_OK)
+        return rc;
+    pr.event_id = id;
+    req.body_case = MINGLE__V1__REQUEST__BODY_PREVIEW_ROUND;
+    req.preview_round = &pr;
+    rc = ctl_call(ctl, &req, MINGLE__V1__RESPONSE__BODY_PREVIEW, &resp);
+    if (rc != CTL_EXIT_OK)
+        return rc;
+    if (resp->preview->round == NULL) {
+        ctl_error("the server sent a preview without a round");
+        return CTL_EXIT_CONN;
+    }
+    if (resp->preview->plan != NULL) {
+        FILE *f = fmt == OUT_TEXT ? stdout : stderr;
+
+        fputs("Preview, not assigned (", f);
+        ctl_put_plan(f, resp->preview->plan);
+        fputs(")\n", f);
+    }
+    return ctl_print_round(fmt, resp->preview->round);
+}
+
 static int ctl_schedule_as(struct ctl *ctl, uint64_t id, enum out_format fmt)
 {
     Mingle__V1__Request req = MINGLE__V1__REQUEST__INIT;
@@ -339,6 +409,27 @@ static int ctl_explain(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
     return CTL_EXIT_OK;
 }
 
+/* The quality lines of stats; nothing when the server sent none. */
+static void ctl_put_quality(const char *what, const Mingle__V1__Quality *q)
+{
+    if (q == NULL)
+        return;
+    printf("quality, %s:\n", what);
+    printf("  objective:         %.1f", q->objective);
+    if (q->upper_bound > 0)
+        printf(" (%.1f %% of the bound %.1f)", 100.0 * q->bound_share,
+               q->upper_bound);
+    printf("\n  business lift:     %.2fx, contacts per attendee %.2f "
+           "(min %" PRIu32 ")\n",
+           q->business_lift, q->business_mean, q->business_min);
+    printf("  conversation lift: %.2fx, partners per attendee %.2f "
+           "(min %" PRIu32 ")\n",
+           q->conversation_lift, q->conversation_mean, q->conversation_min);
+    printf("  lonely seats:      %" PRIu64 "\n", q->lonely_seats);
+    printf("  empty-handed:      %" PRIu32 " (never sat with a business "
+           "contact who was there)\n", q->empty_handed);
+}
+
 static int ctl_stats(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
                      char **argv)
 {
@@ -384,6 +475,13 @@ static int ctl_stats(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
     printf("subscribers:        %" PRIu32 "\n", s->subscribers);
     printf("requests:           %" PRIu64 "\n", s->requests);
     printf("uptime:             %" PRIu64 " s\n", s->uptime_s);
+    ctl_put_quality("rounds so far", s->rounds_quality);
+    ctl_put_quality("as planned", s->plan_quality);
+    if (s->plan != NULL) {
+        fputs("plan:               ", stdout);
+        ctl_put_plan(stdout, s->plan);
+        putchar('\n');
+    }
     return CTL_EXIT_OK;
 }
 
@@ -480,6 +578,15 @@ const struct ctl_cmd ctl_round_cmds[] = {
     {"round next", "[--event ID] [--format text|json|csv]",
      "seat everyone present in a new round, print its tables", NULL,
      ctl_round_next},
+    {"round preview", "[--event ID] [--format text|json|csv]",
+     "print the next round as planned now, without assigning it",
+     "The daemon plans the next rounds in the background after every\n"
+     "change (check-in, check-out, profiles, pairs, a round).  While it is\n"
+     "still working a better plan may replace this one; once it is idle or\n"
+     "converged, and nothing changes, `round next` seats these tables.\n"
+     "The first line says what the planner is doing (on stderr for json\n"
+     "and csv).\n",
+     ctl_round_preview},
     {"schedule", "[--event ID] [--format text|json|csv]",
      "print all rounds so far, as mingled --batch does", NULL,
      ctl_schedule},

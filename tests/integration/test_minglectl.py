@@ -408,8 +408,21 @@ def main():
             if json.loads(ctl.run("event", "export").stdout) != sched:
                 fail("event export differs from schedule --format json")
 
+            # A preview assigns nothing; it says what the planner does.
+            text = ctl.run("round", "preview").stdout
+            if not text.startswith("Preview, not assigned (planner ") or \
+                    "\nRound 4 " not in text:
+                fail("round preview: %s" % text)
+            p = ctl.run("round", "preview", "--format", "json")
+            if json.loads(p.stdout)["rounds"][0]["round"] != 4 or \
+                    not p.stderr.startswith("Preview, not assigned"):
+                fail("round preview json: %s %s" % (p.stdout, p.stderr))
+            if "rounds done:        3" not in ctl.run("stats").stdout:
+                fail("the preview assigned a round")
+
             ctl.run("explain", "a01", "a05")
-            ctl.run("stats")
+            if "\nplan:               planner " not in ctl.run("stats").stdout:
+                fail("stats lacks the plan")
             ctl.run("stats", "--server")
             if ev not in ctl.run("event", "list").stdout:
                 fail("event list lacks the event")
