@@ -238,6 +238,43 @@ static void test_many_tags(void **state)
     roster_free(r);
 }
 
+/* Past AFF_BITS_MAX interests the model walks sorted arrays instead of
+ * bitsets: the same scores either way. */
+static void test_large_vocabulary(void **state)
+{
+    static char names[400][8];
+    const char *tags[400];
+    struct roster *r = roster_new();
+    struct aff_weights w;
+    struct aff_model *m;
+    uint32_t a, b, c;
+
+    (void)state;
+    for (uint32_t i = 0; i < 400; i++) {
+        snprintf(names[i], sizeof(names[i]), "h%u", i);
+        tags[i] = names[i];
+    }
+    /* a lists h0..h199, b h150..h349, c h300..h399: 400 tags, N = 3. */
+    a = add(r, &(struct att_profile){.id = "a", .interests = tags,
+                .n_interests = 200, .offers = TAGS("Recht"), .n_offers = 1});
+    b = add(r, &(struct att_profile){.id = "b", .interests = tags + 150,
+                .n_interests = 200, .seeks = TAGS("recht"), .n_seeks = 1});
+    c = add(r, &(struct att_profile){.id = "c", .interests = tags + 300,
+                .n_interests = 100});
+    aff_weights_default(&w);
+    m = aff_model_new(r, &w);
+    /* a and b share h150..h199, each listed by 2: the rarest counts
+     * fully, 49 more a quarter each; one contact each side: scarcity 2. */
+    assert_near(aff_score(m, a, b), rarity(3.0, 2.0) * (1 + 0.25 * 49) +
+                                        AFF_DEFAULT_BUSINESS * 2.0);
+    assert_near(aff_score(m, b, c), rarity(3.0, 2.0) * (1 + 0.25 * 49));
+    assert_near(aff_score(m, a, c), 0.0);
+    assert_false(aff_linked(m, a, c));
+    assert_true(aff_business(m, b, a) && !aff_business(m, b, c));
+    aff_model_free(m);
+    roster_free(r);
+}
+
 /* The reason fixture: eight people, N = 8.
  * df: Jazz 3, Golf 3, Segeln 3, Kochen 2. */
 static struct roster *reason_roster(void)
@@ -527,6 +564,7 @@ int main(void)
         cmocka_unit_test(test_symmetric_and_parts),
         cmocka_unit_test(test_diminishing),
         cmocka_unit_test(test_subset),
+        cmocka_unit_test(test_large_vocabulary),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
