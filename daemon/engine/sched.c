@@ -1,6 +1,6 @@
-/* sched.c -- scheduler state, its exact bookkeeping and the public entry
- * points.  The search phases live in sched_search.c, the people map, met
- * rows and lower bound in sched_bound.c.
+/* sched.c -- the search state and its exact bookkeeping: random numbers,
+ * the work and time budget, pair queries, and the moves (a swap in one
+ * round, a relabel across all) with their cost and objective changes.
  *
  * Costs are kept exact under every move rather than recomputed: a swap
  * touches two tables of one round, i.e. 4 (k - 1) pairs, and for each of
@@ -11,9 +11,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "design.h"
 #include "sched_int.h"
 
 /* ---- random numbers: xoshiro256** seeded through splitmix64 ---- */
@@ -26,7 +24,7 @@ static uint64_t splitmix64(uint64_t *x)
     return z ^ (z >> 31);
 }
 
-static void rng_seed(struct sch_rng *g, uint64_t seed)
+void sch_seed(struct sch_rng *g, uint64_t seed)
 {
     for (int i = 0; i < 4; i++)
         g->s[i] = splitmix64(&seed);
@@ -63,8 +61,13 @@ double sch_unit(struct sch_rng *g)
 
 /* ---- budget and clock ---- */
 
-#define SCH_CHECK_EVERY 4096   /* evaluations between clock reads */
-#define SCH_PROGRESS_STEPS 100 /* progress reports per budget */
+#define SCH_PROGRESS_EVERY 16  /* clock reads between progress reports */
+
+static double elapsed(const struct timespec *from, const struct timespec *to)
+{
+    return (double)(to->tv_sec - from->tv_sec) +
+           (double)(to->tv_nsec - from->tv_nsec) * 1e-9;
+}
 
 static bool past(const struct timespec *deadline)
 {
@@ -80,21 +83,27 @@ void sch_tick(struct sch *s, uint64_t units)
     if (s->work < s->next_check)
         return;
     s->next_check = s->work + SCH_CHECK_EVERY;
+    if (!s->stop && s->cancel && atomic_load(s->cancel)) {
+        s->stop = true;
+        s->cancelled = true;
+    }
     if (!s->stop && past(&s->deadline))
         s->stop = true;
     if (s->progress && s->work >= s->next_progress) {
-        s->next_progress = s->work + s->budget / SCH_PROGRESS_STEPS;
-        double done = s->budget ? (double)s->work / (double)s->budget : 1;
+        s->next_progress = s->work + SCH_CHECK_EVERY * SCH_PROGRESS_EVERY;
+        double done;
+        if (s->budget) {
+            done = (double)s->work / (double)s->budget;
+        } else {
+            struct timespec now;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            done = elapsed(&s->begun, &now) / elapsed(&s->begun, &s->deadline);
+        }
         s->progress(s->progress_ctx, done < 1 ? done : 1);
     }
 }
 
 /* ---- pair queries ---- */
-
-double sch_aff(const struct sch *s, uint32_t a, uint32_t b)
-{
-    return aff_score(s->aff, s->pid[a], s->pid[b]);
-}
 
 bool sch_met(const struct sch *s, uint32_t a, uint32_t b)
 {
@@ -211,6 +220,7 @@ void sch_rebuild(struct sch *s)
     s->ccount = 0;
     memset(s->bad, 0, sizeof(*s->bad) * (size_t)n * R);
     memset(s->asum, 0, sizeof(*s->asum) * (size_t)n * R);
+    memset(s->nl, 0, sizeof(*s->nl) * (size_t)n * R);
     for (size_t i = 0; i < (size_t)n * R; i++)
         s->cidx[i] = UINT32_MAX;
     if (s->pc) {
@@ -235,6 +245,10 @@ void sch_rebuild(struct sch *s)
                         s->asum[(size_t)a * R + r] += f;
                         s->asum[(size_t)b * R + r] += f;
                         s->total += f;
+                        if (sch_link(s, a, b)) {
+                            s->nl[(size_t)a * R + r]++;
+                            s->nl[(size_t)b * R + r]++;
+                        }
                     }
                     /* Each pair once: at the first round it meets. */
                     uint32_t a0 = a < b ? a : b, b0 = a < b ? b : a;
@@ -244,6 +258,9 @@ void sch_rebuild(struct sch *s)
             }
         }
     }
+    s->lonely = 0;
+    for (size_t i = 0; i < (size_t)n * R; i++)
+        s->lonely += s->nl[i] == 0;
 }
 
 /* ---- moves ---- */
@@ -293,22 +310,66 @@ int64_t sch_swap_dcost(const struct sch *s, uint32_t u, uint32_t v,
     return d;
 }
 
-double sch_swap_daff(const struct sch *s, uint32_t u, uint32_t v, uint32_t r)
+/* Objective change at one table of round r when `out` leaves it for `in`:
+ * the pairs' affinity, the tablemates' lonely seats made or undone, and
+ * the arriving person's links there (*links).  With the shared tables it
+ * reads two rows of each, the hottest loop of the search. */
+static double leave_dobj(const struct sch *s, uint32_t out, uint32_t in,
+                         uint32_t r, const uint32_t *m, uint32_t len,
+                         uint32_t *links)
+{
+    double d = 0;
+    int64_t lonely = 0;
+    uint32_t got = 0, R = s->R;
+    if (s->wt) {
+        const float *wi = s->wt + (size_t)in * s->n;
+        const float *wo = s->wt + (size_t)out * s->n;
+        const uint8_t *ki = s->lk + (size_t)in * s->n;
+        const uint8_t *ko = s->lk + (size_t)out * s->n;
+        for (uint32_t x = 0; x < len; x++) {
+            uint32_t w = m[x];
+            if (w == out)
+                continue;
+            d += (double)wi[w] - (double)wo[w];
+            uint32_t li = ki[w], lo = ko[w];
+            got += li;
+            if (li != lo) {
+                uint32_t before = s->nl[(size_t)w * R + r];
+                lonely += (before + li - lo == 0) - (before == 0);
+            }
+        }
+    } else {
+        for (uint32_t x = 0; x < len; x++) {
+            uint32_t w = m[x];
+            if (w == out)
+                continue;
+            d += sch_aff(s, in, w) - sch_aff(s, out, w);
+            bool li = sch_link(s, in, w), lo = sch_link(s, out, w);
+            got += li;
+            if (li != lo) {
+                uint32_t before = s->nl[(size_t)w * R + r];
+                lonely += (before + li - lo == 0) - (before == 0);
+            }
+        }
+    }
+    *links = got;
+    return d - s->penalty * (double)lonely;
+}
+
+double sch_swap_dobj(const struct sch *s, uint32_t u, uint32_t v, uint32_t r)
 {
     if (!s->aff)
         return 0;
     uint32_t R = s->R, T = s->T;
     const uint32_t *st = s->start + (size_t)r * (T + 1);
     const uint32_t *mem = s->mem + (size_t)r * s->n;
-    uint32_t a = s->tp[(size_t)u * R + r], b = s->tp[(size_t)v * R + r];
-    double d = -s->asum[(size_t)u * R + r] - s->asum[(size_t)v * R + r];
-    for (uint32_t x = st[a]; x < st[a + 1]; x++)
-        if (mem[x] != u)
-            d += sch_aff(s, v, mem[x]);
-    for (uint32_t x = st[b]; x < st[b + 1]; x++)
-        if (mem[x] != v)
-            d += sch_aff(s, u, mem[x]);
-    return d;
+    size_t pu = (size_t)u * R + r, pv = (size_t)v * R + r;
+    uint32_t a = s->tp[pu], b = s->tp[pv], lv, lu;
+    double d = leave_dobj(s, u, v, r, mem + st[a], st[a + 1] - st[a], &lv) +
+               leave_dobj(s, v, u, r, mem + st[b], st[b + 1] - st[b], &lu);
+    int64_t lonely = (lu == 0) - (s->nl[pu] == 0) + (lv == 0) -
+                     (s->nl[pv] == 0);
+    return d - s->penalty * (double)lonely;
 }
 
 /* Calls pair_account(sign) for every pair whose meetings a swap of u and v
@@ -342,25 +403,35 @@ void sch_swap(struct sch *s, uint32_t u, uint32_t v, uint32_t r)
     account_swap_pairs(s, u, v, r, -1);
     if (s->aff) {
         double nu = 0, nv = 0;
-        for (uint32_t x = st[a]; x < st[a + 1]; x++) {
-            uint32_t w = mem[x];
-            if (w == u)
-                continue;
-            double fu = sch_aff(s, u, w), fv = sch_aff(s, v, w);
-            s->asum[(size_t)w * R + r] += fv - fu;
-            nv += fv;
-        }
-        for (uint32_t x = st[b]; x < st[b + 1]; x++) {
-            uint32_t w = mem[x];
-            if (w == v)
-                continue;
-            double fu = sch_aff(s, u, w), fv = sch_aff(s, v, w);
-            s->asum[(size_t)w * R + r] += fu - fv;
-            nu += fu;
+        uint32_t lu = 0, lv = 0;
+        for (int k = 0; k < 2; k++) {
+            uint32_t t = k ? b : a, out = k ? v : u, in = k ? u : v;
+            double *nin = k ? &nu : &nv;
+            uint32_t *lin = k ? &lu : &lv;
+            for (uint32_t x = st[t]; x < st[t + 1]; x++) {
+                uint32_t w = mem[x];
+                if (w == out)
+                    continue;
+                size_t pw = (size_t)w * R + r;
+                double fo = sch_aff(s, out, w), fi = sch_aff(s, in, w);
+                s->asum[pw] += fi - fo;
+                *nin += fi;
+                bool li = sch_link(s, in, w), lo = sch_link(s, out, w);
+                *lin += li;
+                if (li != lo) {
+                    s->lonely -= s->nl[pw] == 0;
+                    s->nl[pw] = (uint16_t)(s->nl[pw] + li - lo);
+                    s->lonely += s->nl[pw] == 0;
+                }
+            }
         }
         s->total += nu + nv - s->asum[pu] - s->asum[pv];
         s->asum[pu] = nu;
         s->asum[pv] = nv;
+        s->lonely += (lu == 0) - (s->nl[pu] == 0) + (lv == 0) -
+                     (s->nl[pv] == 0);
+        s->nl[pu] = (uint16_t)lu;
+        s->nl[pv] = (uint16_t)lv;
     }
     if (s->pc) {
         uint16_t *cu = s->pc + (size_t)u * s->n, *cv = s->pc + (size_t)v * s->n;
@@ -443,12 +514,12 @@ int64_t sch_relabel_dcost(struct sch *s, uint32_t u, uint32_t v)
     return d;
 }
 
-double sch_relabel_daff(const struct sch *s, uint32_t u, uint32_t v)
+double sch_relabel_dobj(const struct sch *s, uint32_t u, uint32_t v)
 {
     double d = 0;
     for (uint32_t r = 0; r < s->R; r++)
         if (s->tp[(size_t)u * s->R + r] != s->tp[(size_t)v * s->R + r])
-            d += sch_swap_daff(s, u, v, r);
+            d += sch_swap_dobj(s, u, v, r);
     return d;
 }
 
@@ -459,293 +530,131 @@ void sch_relabel(struct sch *s, uint32_t u, uint32_t v)
             sch_swap(s, u, v, r);
 }
 
-/* ---- solve ---- */
+/* ---- state ---- */
 
-/* Work budget in move evaluations: enough for the search to settle on
- * instances of every size, small ones getting a floor.  Above
- * SCH_WORK_TAPER_PEOPLE the work per seat shrinks like n^-0.75: a move
- * costs more there (cache misses), and 100,000 people must still finish
- * well inside the default time limit. */
-#define SCH_WORK_PER_SEAT 200.0
-#define SCH_WORK_TAPER_PEOPLE 2000.0
-#define SCH_WORK_FLOOR 300000.0
-#define SCH_DESIGN_NODES 2000000
-#define SCH_DESIGN_MAX_PEOPLE 500
-#define SCH_DESIGN_FEWER 3       /* rounds a partial design may lack */
-/* Open tables greedy weighs for each person at effort 1 (all of them up to
- * this many); lower effort samples fewer, down to the floor: live planning
- * runs greedy over every look-ahead round within a few tens of ms. */
-#define SCH_GREEDY_TABLES 48
-#define SCH_GREEDY_TABLES_MIN 8
-
-static void sch_free(struct sch *s)
+void sch_free(struct sch *s)
 {
-    free(s->flags);
-    free(s->met_off);
-    free(s->met_adj);
     free(s->met_mark);
     free(s->tp);
     free(s->slot);
     free(s->mem);
     free(s->start);
     free(s->asum);
+    free(s->nl);
     free(s->bad);
     free(s->cset);
     free(s->cidx);
     free(s->mark);
     free(s->pc);
+    memset(s, 0, sizeof(*s));
 }
 
-static int sch_alloc(struct sch *s)
+int sch_alloc(struct sch *s)
 {
     /* Never malloc(0): its NULL would read as ENOMEM. */
-    size_t n = s->n ? s->n : 1, nr = n * s->R;
-    s->flags = calloc(n, 1);
+    size_t n = s->n ? s->n : 1, nr = n * (s->R ? s->R : 1);
     s->tp = malloc(nr * sizeof(*s->tp));
     s->slot = malloc(nr * sizeof(*s->slot));
     s->mem = malloc(nr * sizeof(*s->mem));
-    s->start = malloc((size_t)s->R * (s->T + 1) * sizeof(*s->start));
+    s->start = malloc((size_t)(s->R ? s->R : 1) * (s->T + 1) *
+                      sizeof(*s->start));
     s->asum = malloc(nr * sizeof(*s->asum));
+    s->nl = malloc(nr * sizeof(*s->nl));
     s->bad = malloc(nr * sizeof(*s->bad));
     s->cset = malloc(nr * sizeof(*s->cset));
     s->cidx = malloc(nr * sizeof(*s->cidx));
     s->mark = calloc(n, sizeof(*s->mark));
     s->met_mark = calloc(n, sizeof(*s->met_mark));
-    if (!s->flags || !s->tp || !s->slot || !s->mem || !s->start ||
-        !s->asum || !s->bad || !s->cset || !s->cidx || !s->mark ||
-        !s->met_mark)
+    s->stamp = 0;
+    s->met_stamp = 0;
+    if (!s->tp || !s->slot || !s->mem || !s->start || !s->asum || !s->nl ||
+        !s->bad || !s->cset || !s->cidx || !s->mark || !s->met_mark)
         return -ENOMEM;
     return 0;
 }
 
-/* Worth a design: each person must meet at least half of everyone, yet
- * no one needs more new partners than exist. */
-static bool wants_design(uint32_t n, uint32_t k, uint32_t R)
+int sch_clone(struct sch *dst, const struct sch *src)
 {
-    uint32_t smallest = n / sched_table_count(n, k);
-    return (uint64_t)R * (k - 1) * 2 >= (uint64_t)(n - 1) &&
-           (uint64_t)R * (smallest - 1) <= (uint64_t)(n - 1);
-}
-
-/* Seats positions for the first `rounds` rounds as design_build placed
- * them, if its table sizes are what ours must be.  Returns true when the
- * design was taken. */
-static bool take_design(struct sch *s, uint32_t k, uint32_t rounds,
-                        uint64_t seed, uint64_t nodes)
-{
-    uint32_t *design = NULL;
-    uint32_t *count = NULL;
-    bool ok = false;
-    uint32_t n = s->n, R = s->R, T = s->T;
-    if (design_build(n, k, rounds, seed, nodes, &design) != 0)
-        return false;
-    count = malloc(T * sizeof(*count));
-    if (!count)
-        goto out;
-    uint32_t lo = n / T, hi = lo + (n % T != 0);
-    for (uint32_t r = 0; r < rounds; r++) {
-        memset(count, 0, T * sizeof(*count));
-        for (uint32_t i = 0; i < n; i++) {
-            uint32_t t = design[(size_t)r * n + i];
-            if (t >= T)
-                goto out;
-            count[t]++;
-        }
-        for (uint32_t t = 0; t < T; t++)
-            if (count[t] < lo || count[t] > hi)
-                goto out;
-    }
-    for (uint32_t r = 0; r < rounds; r++)
-        for (uint32_t i = 0; i < n; i++)
-            s->tp[(size_t)i * R + r] = design[(size_t)r * n + i];
-    ok = true;
-out:
-    free(count);
-    free(design);
-    return ok;
-}
-
-static int fill_result(const struct sch *s, struct sched_result *res)
-{
-    uint32_t n = s->n, R = s->R, T = s->T;
-    res->n = n;
-    res->rounds = R;
-    res->tables = T;
-    size_t seats = (size_t)n * R;
-    res->table_of = malloc((seats > 0 ? seats : 1) * sizeof(*res->table_of));
-    if (!res->table_of)
-        return -ENOMEM;
-    for (uint32_t r = 0; r < R; r++)
-        for (uint32_t i = 0; i < n; i++)
-            res->table_of[(size_t)r * n + i] = s->tp[(size_t)i * R + r];
-    res->repeat_pairs = (uint64_t)s->repeats;
-    res->repeat_lower_bound = s->lower_bound;
-    res->avoid_violations = (uint64_t)s->avoid_viol;
-    res->affinity_total = s->total;
-    res->min_attendee_affinity = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        double f = 0;
-        for (uint32_t r = 0; r < R; r++)
-            f += s->asum[(size_t)i * R + r];
-        if (i == 0 || f < res->min_attendee_affinity)
-            res->min_attendee_affinity = f;
-    }
-    res->used_design = s->used_design;
-    res->time_limit_hit = s->stop;
-    return 0;
-}
-
-static int check_params(const struct sched_input *in,
-                        const struct sched_params *p, struct sched_result **out)
-{
-    if (!in || !p || !out)
-        return -EINVAL;
-    if (p->table_size < 2 || p->rounds < 1 || p->rounds > SCHED_MAX_ROUNDS)
-        return -EINVAL;
-    if (in->n > SCHED_MAX_PEOPLE || (in->n > 0 && !in->people))
-        return -EINVAL;
-    if (!(p->effort >= 0) || !isfinite(p->effort))
-        return -EINVAL;
-    return 0;
-}
-
-int sched_solve(const struct sched_input *in, const struct sched_params *p,
-                struct sched_result **out)
-{
-    struct sch s = {0};
-    struct sch_pmap pm = {0};
-    uint32_t *deg = NULL;
-    struct sched_result *res = NULL;
-    uint64_t excluded;
-    int rc = check_params(in, p, out);
+    *dst = *src;
+    dst->met_mark = NULL;
+    dst->tp = dst->slot = dst->mem = dst->start = NULL;
+    dst->asum = NULL;
+    dst->nl = NULL;
+    dst->bad = dst->cset = dst->cidx = dst->mark = NULL;
+    dst->pc = NULL;
+    int rc = sch_alloc(dst);
     if (rc != 0)
         return rc;
-
-    s.n = in->n;
-    s.R = p->rounds;
-    s.T = sched_table_count(in->n, p->table_size);
-    s.pid = in->people;
-    s.met = in->met;
-    s.avoid = in->avoid;
-    s.aff = in->aff;
-    s.progress = p->progress;
-    s.progress_ctx = p->progress_ctx;
-    rng_seed(&s.rng, p->seed);
-
-    res = calloc(1, sizeof(*res));
-    deg = calloc(s.n ? s.n : 1, sizeof(*deg));
-    if (!res || !deg) {
-        rc = -ENOMEM;
-        goto out;
+    if (src->pc) {
+        dst->pc = malloc((size_t)src->n * src->n * sizeof(*dst->pc));
+        if (!dst->pc)
+            return -ENOMEM;
     }
-    if ((rc = sch_pmap_init(&pm, in->people, in->n)) != 0)
-        goto out;
-    if ((rc = sch_alloc(&s)) != 0)
-        goto out;
-    if ((rc = sch_build_met_adj(&s, &pm)) != 0)
-        goto out;
-    sch_count_seated_pairs(&s, &pm, deg, &excluded);
-    s.deg = deg;
-    s.lower_bound = sch_lower_bound(s.n, p->table_size, s.R, deg, excluded);
+    sch_copy_seating(dst, src);
+    return 0;
+}
 
-    double effort = p->effort > 0 ? p->effort : 1.0;
-    uint32_t limit_ms = p->time_limit_ms ? p->time_limit_ms
-                                         : sched_default_time_limit_ms(s.n);
-    clock_gettime(CLOCK_MONOTONIC, &s.deadline);
-    s.deadline.tv_sec += limit_ms / 1000;
-    s.deadline.tv_nsec += (long)(limit_ms % 1000) * 1000000L;
-    if (s.deadline.tv_nsec >= 1000000000L) {
-        s.deadline.tv_sec++;
-        s.deadline.tv_nsec -= 1000000000L;
+void sch_copy_seating(struct sch *dst, const struct sch *src)
+{
+    memcpy(dst->tp, src->tp, (size_t)src->n * src->R * sizeof(*dst->tp));
+    sch_rebuild(dst);
+}
+
+/* a's SCH_TOP best partners by weight, positive ones only, best first:
+ * an insertion into a short sorted list, n steps per person. */
+static void best_partners(struct sch_shared *sh, uint32_t n, uint32_t a)
+{
+    const float *w = sh->wt + (size_t)a * n;
+    uint32_t *top = sh->top + (size_t)a * SCH_TOP;
+    uint32_t k = 0;
+    for (uint32_t b = 0; b < n; b++) {
+        if (b == a || w[b] <= 0 || (k == SCH_TOP && w[b] <= w[top[k - 1]]))
+            continue;
+        uint32_t j = k < SCH_TOP ? k++ : k - 1;
+        while (j > 0 && w[top[j - 1]] < w[b]) {
+            top[j] = top[j - 1];
+            j--;
+        }
+        top[j] = b;
     }
-    double per_seat = SCH_WORK_PER_SEAT;
-    if (s.n > SCH_WORK_TAPER_PEOPLE)
-        per_seat *= pow(SCH_WORK_TAPER_PEOPLE / s.n, 0.75);
-    s.budget = (uint64_t)(effort * (SCH_WORK_FLOOR + per_seat * s.n * s.R));
-    s.greedy_tables = effort >= 1 ? SCH_GREEDY_TABLES
-                      : (uint32_t)(SCH_GREEDY_TABLES * effort);
-    if (s.greedy_tables < SCH_GREEDY_TABLES_MIN)
-        s.greedy_tables = SCH_GREEDY_TABLES_MIN;
-    s.next_check = SCH_CHECK_EVERY;
+    sh->ntop[a] = (uint8_t)k;
+}
 
-    /* A design for all rounds, else for a few rounds less: the search
-     * then only has to extend a repeat-free start. */
-    uint32_t designed = 0;
-    if (s.n > 0 && s.T > 1 && s.n <= SCH_DESIGN_MAX_PEOPLE &&
-        wants_design(s.n, p->table_size, s.R)) {
-        uint64_t nodes = (uint64_t)(effort * SCH_DESIGN_NODES);
-        for (uint32_t r = s.R; r >= 2 && r + SCH_DESIGN_FEWER >= s.R; r--) {
-            if (take_design(&s, p->table_size, r, p->seed, nodes)) {
-                designed = r;
-                break;
-            }
-            nodes /= 4;
+int sch_shared_tables(struct sch_shared *sh, const struct sch *s)
+{
+    uint32_t n = s->n;
+    if (!s->aff || n > SCH_WT_MAX_PEOPLE || n < 2)
+        return 0;
+    sh->wt = malloc((size_t)n * n * sizeof(*sh->wt));
+    sh->lk = malloc((size_t)n * n * sizeof(*sh->lk));
+    sh->top = malloc((size_t)n * SCH_TOP * sizeof(*sh->top));
+    sh->ntop = calloc(n, sizeof(*sh->ntop));
+    if (!sh->wt || !sh->lk || !sh->top || !sh->ntop)
+        return -ENOMEM;
+    for (uint32_t a = 0; a < n; a++) {
+        sh->wt[(size_t)a * n + a] = 0;
+        sh->lk[(size_t)a * n + a] = 0;
+        for (uint32_t b = a + 1; b < n; b++) {
+            float f = (float)aff_score(s->aff, s->pid[a], s->pid[b]);
+            uint8_t l = aff_linked(s->aff, s->pid[a], s->pid[b]);
+            sh->wt[(size_t)a * n + b] = sh->wt[(size_t)b * n + a] = f;
+            sh->lk[(size_t)a * n + b] = sh->lk[(size_t)b * n + a] = l;
         }
     }
-    s.used_design = designed > 0;
-    rc = sch_search(&s, designed);
-    if (rc != 0)
-        goto out;
-    /* The incremental affinity sums drift by rounding; report exact ones. */
-    sch_rebuild(&s);
-    if (s.avoid_viol > 0) {
-        /* Seating an avoid pair frees a partner: bound repeats without
-         * assuming avoid pairs stay apart, so it holds for this result. */
-        memset(deg, 0, s.n * sizeof(*deg));
-        sch_count_pairs(&pm, in->met, NULL, deg, &excluded);
-        s.lower_bound = sch_lower_bound(s.n, p->table_size, s.R, deg,
-                                        excluded);
-    }
-    if ((rc = fill_result(&s, res)) != 0)
-        goto out;
-    if (s.progress)
-        s.progress(s.progress_ctx, 1.0);
-    *out = res;
-    res = NULL;
-out:
-    sched_result_free(res);
-    sch_pmap_clear(&pm);
-    free(deg);
-    sch_free(&s);
-    return rc;
+    for (uint32_t a = 0; a < n; a++)
+        best_partners(sh, n, a);
+    return 0;
 }
 
-uint32_t sched_default_time_limit_ms(uint32_t n)
+void sch_shared_free(struct sch_shared *sh)
 {
-    double ms = SCHED_TIME_PER_SQRT_PERSON_MS * sqrt((double)n);
-    if (ms < SCHED_TIME_FLOOR_MS)
-        return SCHED_TIME_FLOOR_MS;
-    return ms > SCHED_TIME_CAP_MS ? SCHED_TIME_CAP_MS : (uint32_t)ms;
-}
-
-uint32_t sched_default_threads(void)
-{
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    if (cpus < 1)
-        return 1;
-    return cpus > SCHED_THREADS_MAX ? SCHED_THREADS_MAX : (uint32_t)cpus;
-}
-
-struct sched_result *sched_result_dup(const struct sched_result *res)
-{
-    struct sched_result *d = malloc(sizeof(*d));
-    size_t seats = (size_t)res->n * res->rounds;
-    if (!d)
-        return NULL;
-    *d = *res;
-    d->table_of = malloc((seats ? seats : 1) * sizeof(*d->table_of));
-    if (!d->table_of) {
-        free(d);
-        return NULL;
-    }
-    memcpy(d->table_of, res->table_of, seats * sizeof(*d->table_of));
-    return d;
-}
-
-void sched_result_free(struct sched_result *res)
-{
-    if (!res)
-        return;
-    free(res->table_of);
-    free(res);
+    free(sh->flags);
+    free(sh->met_off);
+    free(sh->met_adj);
+    free(sh->deg);
+    free(sh->wt);
+    free(sh->lk);
+    free(sh->top);
+    free(sh->ntop);
+    memset(sh, 0, sizeof(*sh));
 }

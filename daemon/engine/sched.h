@@ -13,14 +13,15 @@
  *      objectives within 0.2 % of each other count as equal.
  *
  * The search is anytime: after a construction (a combinatorial design or
- * a greedy seating) and a repair of repeats, annealing runs in epochs of
- * doubling length, each restarting from the best schedule so far, on
- * `threads` chains at once.  It stops at the time limit, when cancelled,
- * at the work budget, or when converged: an epoch that raised the best
- * objective by less than SCHED_CONVERGED_GAIN of it (with no fewer
- * repeats).  The same seed, work budget (effort) and thread count give
- * the same schedule whatever the load, as long as the time limit does not
- * cut in; the result says when it did.
+ * a greedy seating) and a repair of repeats, annealing runs on `threads`
+ * chains at once, each epoch restarting them from the best schedule so
+ * far.  Batch plans one short epoch and one long cooling over the rest of
+ * the work budget or time limit; open-ended (live) planning runs epochs
+ * of doubling length until two in a row each raised the best objective
+ * by at most SCHED_CONVERGED_GAIN of it (with no fewer repeats).  Either
+ * stops at the time limit or when cancelled.  The same seed, work budget
+ * (effort) and thread count give the same schedule whatever the load, as
+ * long as the time limit does not cut in; the result says when it did.
  */
 #ifndef MINGLE_SCHED_H
 #define MINGLE_SCHED_H
@@ -37,10 +38,11 @@
 #define SCHED_MAX_ROUNDS 1000
 #define SCHED_THREADS_MAX 8
 /* Default time limit: 2 s at 150 people, growing with the square root of
- * the event, between the floor and the cap (10 s at 10,000 people). */
+ * the event, between the floor and the cap (8 s from 2,400 people on,
+ * leaving 10,000 people time for the summary within 10 s). */
 #define SCHED_TIME_PER_SQRT_PERSON_MS 163
 #define SCHED_TIME_FLOOR_MS 500
-#define SCHED_TIME_CAP_MS 10000
+#define SCHED_TIME_CAP_MS 8000
 #define SCHED_CONVERGED_GAIN 1e-3
 
 struct sched_input {
@@ -63,6 +65,10 @@ struct sched_params {
      * about 0.1 s of one core at 150 people.  Tests set it, never a time. */
     double effort;
     uint32_t threads;     /* search threads, 1..SCHED_THREADS_MAX; 0: 1 */
+    /* Keep improving in epochs of doubling length until converged (live
+     * planning: a good plan soon, better ones later); else spend the work
+     * budget, or the time limit, on one long cooling (batch). */
+    bool open_ended;
     /* Polled by the search: once it reads true, the search returns the
      * best schedule found so far (a complete one).  May be NULL. */
     const atomic_int *cancel;

@@ -113,18 +113,19 @@ void sch_count_pairs(const struct sch_pmap *pm, const struct pairset *met,
  * second walk over the rows so built appends the smaller ends, again in
  * increasing order, in front.  Row x: its smaller partners, then its
  * larger ones. */
-int sch_build_met_adj(struct sch *s, const struct sch_pmap *pm)
+int sch_build_met_adj(struct sch_shared *sh, struct sch *s,
+                      const struct sch_pmap *pm)
 {
     size_t cur = 0, total = 0, cap = 0, n1 = (size_t)s->n + 1;
     size_t *below = NULL, *up = NULL, *down = NULL;
     uint32_t *half = NULL, *pairs = NULL, a, b;
     int rc = -ENOMEM;
 
-    s->met_off = calloc(n1, sizeof(*s->met_off));
+    sh->met_off = calloc(n1, sizeof(*sh->met_off));
     below = calloc(n1, sizeof(*below));
     up = malloc(n1 * sizeof(*up));
     down = malloc(n1 * sizeof(*down));
-    if (!s->met_off || !below || !up || !down)
+    if (!sh->met_off || !below || !up || !down)
         goto out;
     /* One pass over the pairset (it may hold a long history), keeping the
      * seated pairs in local indices. */
@@ -142,18 +143,18 @@ int sch_build_met_adj(struct sch *s, const struct sch_pmap *pm)
         }
         pairs[2 * total] = la;
         pairs[2 * total + 1] = lb;
-        s->met_off[la + 1]++;
-        s->met_off[lb + 1]++;
+        sh->met_off[la + 1]++;
+        sh->met_off[lb + 1]++;
         below[(la > lb ? la : lb) + 1]++;
         total++;
     }
     for (uint32_t i = 0; i < s->n; i++) {
-        s->met_off[i + 1] += s->met_off[i];
+        sh->met_off[i + 1] += sh->met_off[i];
         below[i + 1] += below[i];
     }
-    s->met_adj = malloc((total ? 2 * total : 1) * sizeof(*s->met_adj));
+    sh->met_adj = malloc((total ? 2 * total : 1) * sizeof(*sh->met_adj));
     half = malloc((total ? total : 1) * sizeof(*half));
-    if (!s->met_adj || !half)
+    if (!sh->met_adj || !half)
         goto out;
     memcpy(down, below, n1 * sizeof(*down));
     for (size_t x = 0; x < total; x++) {
@@ -165,17 +166,19 @@ int sch_build_met_adj(struct sch *s, const struct sch_pmap *pm)
     }
     /* below[i + 1] - below[i] is how many partners of i are smaller. */
     for (uint32_t i = 0; i < s->n; i++)
-        up[i] = s->met_off[i] + (below[i + 1] - below[i]);
+        up[i] = sh->met_off[i] + (below[i + 1] - below[i]);
     for (uint32_t i = 0; i < s->n; i++)
         for (size_t x = below[i]; x < below[i + 1]; x++)
-            s->met_adj[up[half[x]]++] = i;
+            sh->met_adj[up[half[x]]++] = i;
     for (uint32_t i = 0; i < s->n; i++)
-        down[i] = s->met_off[i];
+        down[i] = sh->met_off[i];
     for (uint32_t j = 0; j < s->n; j++) {
-        size_t first_up = s->met_off[j] + (below[j + 1] - below[j]);
-        for (size_t x = first_up; x < s->met_off[j + 1]; x++)
-            s->met_adj[down[s->met_adj[x]]++] = j;
+        size_t first_up = sh->met_off[j] + (below[j + 1] - below[j]);
+        for (size_t x = first_up; x < sh->met_off[j + 1]; x++)
+            sh->met_adj[down[sh->met_adj[x]]++] = j;
     }
+    s->met_off = sh->met_off;
+    s->met_adj = sh->met_adj;
     rc = 0;
 out:
     free(below);
@@ -186,9 +189,13 @@ out:
     return rc;
 }
 
-void sch_count_seated_pairs(struct sch *s, const struct sch_pmap *pm,
-                            uint32_t *deg, uint64_t *excluded)
+void sch_count_seated_pairs(struct sch_shared *sh, struct sch *s,
+                            const struct sch_pmap *pm, uint64_t *excluded)
 {
+    uint32_t *deg = sh->deg;
+
+    s->flags = sh->flags;
+    s->deg = sh->deg;
     uint32_t a, b;
     size_t cur = 0;
 
@@ -196,14 +203,14 @@ void sch_count_seated_pairs(struct sch *s, const struct sch_pmap *pm,
     for (uint32_t i = 0; i < s->n; i++) {
         deg[i] = (uint32_t)(s->met_off[i + 1] - s->met_off[i]);
         if (deg[i] > 0)
-            s->flags[i] |= SCH_HAS_MET;
+            sh->flags[i] |= SCH_HAS_MET;
     }
     while (s->avoid && pairset_next(s->avoid, &cur, &a, &b)) {
         uint32_t la = sch_pmap_get(pm, a), lb = sch_pmap_get(pm, b);
         if (la == UINT32_MAX || lb == UINT32_MAX)
             continue;
-        s->flags[la] |= SCH_HAS_AVOID;
-        s->flags[lb] |= SCH_HAS_AVOID;
+        sh->flags[la] |= SCH_HAS_AVOID;
+        sh->flags[lb] |= SCH_HAS_AVOID;
         if (sch_met(s, la, lb))
             continue;
         (*excluded)++;

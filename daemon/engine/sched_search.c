@@ -1,13 +1,13 @@
-/* sched_search.c -- the scheduler's search phases.
+/* sched_search.c -- the scheduler's phases around the annealing.
  *
  *   greedy:   round by round, most constrained person first, into the
  *             open table that adds the least cost, then the most affinity;
  *   repair:   a Metropolis walk on the repeat count: a person in a repeat
  *             trades seats with someone at another table of that round;
- *   anneal:   simulated annealing on affinity over moves that never add
- *             repeats or avoid violations (plus relabels on a design);
- *   fairness: swaps that lift the worst-off attendee while lowering the
- *             total by at most FAIR_TOTAL_SLACK of it, all told.
+ *   fairness: first seat everyone who has a possible business contact
+ *             with one (scarcest first, within FAIR_CONTACT_SHARE of the
+ *             objective), then lift the worst-off attendee (within
+ *             FAIR_TOTAL_SLACK).
  */
 #include <errno.h>
 #include <math.h>
@@ -16,11 +16,14 @@
 
 #include "sched_int.h"
 
-#define ANNEAL_PROBES 256     /* moves sampled to pick the temperature */
-#define ANNEAL_COOLING 1e-3   /* final / initial temperature */
-#define ANNEAL_RECOOL 256     /* moves between temperature updates */
-#define ANNEAL_COMMIT_UNITS 3 /* a performed move costs about three tries */
 #define FAIR_TRIES 400        /* swap attempts per worst-off person */
+#define FAIR_EMPTY_MAX 2000   /* empty-handed people tried, scarcest first */
+/* Seating someone with their only possible business contacts may cost up
+ * to this many lonely-seat penalties of objective (twice the value of an
+ * ordinary contact), and all such seatings together FAIR_CONTACT_SHARE of
+ * it: a made contact is what the evening is for. */
+#define FAIR_CONTACT_LOSS 2.0
+#define FAIR_CONTACT_SHARE 0.03
 #define FAIR_TOTAL_SLACK 0.002 /* share of the total fairness may spend */
 #define AFF_EPS 1e-9
 /* Repair temperature, in repeats: one swap adding a repeat passes in
@@ -210,100 +213,6 @@ int sch_repair(struct sch *s, uint64_t budget)
     return 0;
 }
 
-/* Picks a move: a relabel (on a design) or a swap in one round, preferring
- * people in a conflict while there are any.  Returns the round, or R for a
- * relabel. */
-static uint32_t pick_move(struct sch *s, uint32_t *u, uint32_t *v)
-{
-    uint32_t R = s->R;
-    if (s->used_design && (sch_rand(&s->rng) & 1)) {
-        *u = sch_below(&s->rng, s->n);
-        do
-            *v = sch_below(&s->rng, s->n);
-        while (*v == *u);
-        return R;
-    }
-    uint32_t r;
-    if (s->ccount && (sch_rand(&s->rng) & 1)) {
-        uint32_t pos = s->cset[sch_below(&s->rng, s->ccount)];
-        *u = pos / R;
-        r = pos % R;
-    } else {
-        *u = sch_below(&s->rng, s->n);
-        r = sch_below(&s->rng, R);
-    }
-    *v = random_partner(s, *u, r);
-    return r;
-}
-
-static double start_temperature(struct sch *s)
-{
-    double sum = 0;
-    uint32_t cnt = 0;
-    for (uint32_t k = 0; k < ANNEAL_PROBES; k++) {
-        uint32_t u, v, r = pick_move(s, &u, &v);
-        double d = r == s->R ? sch_relabel_daff(s, u, v)
-                             : sch_swap_daff(s, u, v, r);
-        if (d < 0) {
-            sum -= d;
-            cnt++;
-        }
-    }
-    sch_tick(s, ANNEAL_PROBES);
-    /* A typical worsening move is accepted about a third of the time. */
-    return cnt ? sum / cnt : 0;
-}
-
-void sch_anneal(struct sch *s, uint64_t budget)
-{
-    uint32_t R = s->R;
-    bool aff = s->aff != NULL;
-    if (budget == 0 || (!aff && sch_cost(s) <= (int64_t)s->lower_bound))
-        return;
-    double t0 = aff ? start_temperature(s) : 0;
-    if (t0 <= 0)
-        aff = false;
-    uint64_t w0 = s->work, end = s->work + budget;
-    double temp = t0;
-    uint32_t since = 0;
-    while (s->work < end && !s->stop) {
-        if (!aff && sch_cost(s) <= (int64_t)s->lower_bound)
-            break;
-        if (aff && ++since == ANNEAL_RECOOL) {
-            since = 0;
-            double frac = (double)(s->work - w0) / (double)budget;
-            temp = t0 * pow(ANNEAL_COOLING, frac);
-        }
-        uint32_t u, v, r = pick_move(s, &u, &v);
-        bool relabel = r == R;
-        uint64_t units = relabel ? R : 1;
-        /* Affinity first: most moves fail the annealing test, and then
-         * the repeat check is only needed to see if it removes a conflict,
-         * which none can when there are none. */
-        bool takes = true;
-        if (aff) {
-            double da = relabel ? sch_relabel_daff(s, u, v)
-                                : sch_swap_daff(s, u, v, r);
-            takes = da >= 0 || sch_unit(&s->rng) < exp(da / temp);
-        }
-        if (!takes && s->ccount == 0) {
-            sch_tick(s, units);
-            continue;
-        }
-        int64_t dc = relabel ? sch_relabel_dcost(s, u, v)
-                             : sch_swap_dcost(s, u, v, r);
-        if (dc > 0 || (dc == 0 && !takes)) {
-            sch_tick(s, units);
-            continue;
-        }
-        sch_tick(s, units * ANNEAL_COMMIT_UNITS);
-        if (relabel)
-            sch_relabel(s, u, v);
-        else
-            sch_swap(s, u, v, r);
-    }
-}
-
 /* Affinity totals of everyone at u's and v's tables in round r after they
  * swapped; returns the smallest. */
 static double min_after_swap(const struct sch *s, const double *F, uint32_t u,
@@ -350,11 +259,11 @@ static void refresh_totals(const struct sch *s, double *F, uint32_t r,
     }
 }
 
-int sch_fairness(struct sch *s, uint64_t budget)
+/* Swaps that lift the worst-off attendee's affinity total, each costing
+ * at most what is left of *slack. */
+static int lift_worst(struct sch *s, uint64_t budget, double *slack_left)
 {
     uint32_t n = s->n, R = s->R;
-    if (!s->aff || budget == 0)
-        return 0;
     double *F = malloc(n * sizeof(*F));
     if (!F)
         return -ENOMEM;
@@ -365,9 +274,7 @@ int sch_fairness(struct sch *s, uint64_t budget)
     }
     uint64_t end = s->work + budget;
     bool improved = true;
-    /* After annealing, no swap lifts the worst-off without costing some
-     * total, so totals this close count as equal. */
-    double slack = FAIR_TOTAL_SLACK * fabs(s->total);
+    double slack = *slack_left;
     while (improved && s->work < end && !s->stop) {
         uint32_t p = 0;
         for (uint32_t i = 1; i < n; i++)
@@ -381,7 +288,7 @@ int sch_fairness(struct sch *s, uint64_t budget)
             sch_tick(s, 1);
             if (sch_swap_dcost(s, p, v, r) > 0)
                 continue;
-            double da = sch_swap_daff(s, p, v, r);
+            double da = sch_swap_dobj(s, p, v, r);
             if (da < -slack - AFF_EPS ||
                 min_after_swap(s, F, p, v, r) <= F[p] + AFF_EPS)
                 continue;
@@ -394,57 +301,211 @@ int sch_fairness(struct sch *s, uint64_t budget)
             improved = true;
         }
     }
+    *slack_left = slack;
     free(F);
     return 0;
 }
 
-/* Greedy from round `first`, then repair, annealing and fairness.  Repair
- * may spend half the budget, or REPAIR_PC_FACTOR times that with pair
- * counts: its steps are then about that much cheaper, and it stops as soon
- * as the repeats reach the bound, so only schedules still in repeats spend
- * more.  Annealing gets what is left of the budget, at least its half. */
-static int run(struct sch *s, uint32_t first, uint64_t budget)
+/* Business tablemates of i over all rounds (a repeat counts twice: this
+ * only asks "none or some"). */
+static uint32_t business_seats(const struct sch *s, uint32_t i)
 {
-    uint64_t end = s->work + budget, half = budget - budget / 2;
+    uint32_t R = s->R, c = 0;
+    for (uint32_t r = 0; r < R; r++) {
+        const uint32_t *st = s->start + (size_t)r * (s->T + 1);
+        const uint32_t *mem = s->mem + (size_t)r * s->n;
+        uint32_t t = s->tp[(size_t)i * R + r];
+        for (uint32_t x = st[t]; x < st[t + 1]; x++)
+            c += mem[x] != i && aff_business(s->aff, s->pid[i], s->pid[mem[x]]);
+    }
+    return c;
+}
+
+struct empty_key {
+    uint32_t contacts;
+    uint32_t i;
+};
+
+static int empty_cmp(const void *a, const void *b)
+{
+    const struct empty_key *x = a, *y = b;
+    if (x->contacts != y->contacts)
+        return x->contacts < y->contacts ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* Whether the swap of u and v in round r leaves everyone at their two
+ * tables who had a business tablemate with one still. */
+static bool keeps_contacts(const struct sch *s, uint32_t u, uint32_t v,
+                           uint32_t r, const uint32_t *bc)
+{
+    const uint32_t *st = s->start + (size_t)r * (s->T + 1);
+    const uint32_t *mem = s->mem + (size_t)r * s->n;
+    uint32_t tabs[2] = {s->tp[(size_t)u * s->R + r], s->tp[(size_t)v * s->R + r]};
+    for (int k = 0; k < 2; k++) {
+        for (uint32_t x = st[tabs[k]]; x < st[tabs[k] + 1]; x++) {
+            uint32_t w = mem[x];
+            if (bc[w] > 0 && business_seats(s, w) == 0)
+                return false;
+        }
+    }
+    return true;
+}
+
+/* The best swap that seats p with one of the `nc` contacts in c[]: p
+ * moves to a contact's table or a contact to p's, in any round, without
+ * adding repeats or avoid violations and costing at most FAIR_CONTACT_LOSS
+ * penalties and what is left of *slack.  Returns true and performs it
+ * when one exists. */
+static bool seat_with_contact(struct sch *s, uint32_t p, const uint32_t *c,
+                              uint32_t nc, uint32_t *bc, double *slack)
+{
+    double allowed = FAIR_CONTACT_LOSS * s->penalty;
+    if (allowed > *slack)
+        allowed = *slack;
+    uint32_t R = s->R, bu = 0, bv = 0, br = 0;
+    double best = -INFINITY;
+    for (uint32_t k = 0; k < nc; k++) {
+        uint32_t q = c[k];
+        for (uint32_t r = 0; r < R; r++) {
+            const uint32_t *st = s->start + (size_t)r * (s->T + 1);
+            const uint32_t *mem = s->mem + (size_t)r * s->n;
+            uint32_t tq = s->tp[(size_t)q * R + r], tp = s->tp[(size_t)p * R + r];
+            if (tq == tp)
+                continue;
+            for (int side = 0; side < 2; side++) {
+                uint32_t mover = side ? q : p, t = side ? tp : tq;
+                for (uint32_t x = st[t]; x < st[t + 1]; x++) {
+                    uint32_t w = mem[x];
+                    if (w == q || w == p)
+                        continue;
+                    sch_tick(s, 1);
+                    if (sch_swap_dcost(s, mover, w, r) > 0)
+                        continue;
+                    double d = sch_swap_dobj(s, mover, w, r);
+                    if (d > best && d >= -allowed) {
+                        best = d;
+                        bu = mover;
+                        bv = w;
+                        br = r;
+                    }
+                }
+            }
+        }
+    }
+    if (best == -INFINITY)
+        return false;
+    sch_swap(s, bu, bv, br);
+    if (!keeps_contacts(s, bu, bv, br, bc)) {
+        sch_swap(s, bu, bv, br);
+        return false;
+    }
+    if (best < 0)
+        *slack += best;
+    const uint32_t *st = s->start + (size_t)br * (s->T + 1);
+    const uint32_t *mem = s->mem + (size_t)br * s->n;
+    for (int k = 0; k < 2; k++) {
+        uint32_t t = s->tp[(size_t)(k ? bv : bu) * R + br];
+        for (uint32_t x = st[t]; x < st[t + 1]; x++)
+            bc[mem[x]] = business_seats(s, mem[x]);
+    }
+    return bc[p] > 0;
+}
+
+/* Everyone who could have had a business contact gets one where a swap
+ * allows it, those with the fewest possible contacts first: for them a
+ * contact is scarce, for others one more table will do. */
+static int seat_empty_handed(struct sch *s, uint64_t budget, double *slack)
+{
+    uint32_t n = s->n, ne = 0;
+    uint32_t *bc = malloc((n ? n : 1) * sizeof(*bc));
+    uint32_t *contacts = malloc((n ? n : 1) * sizeof(*contacts));
+    struct empty_key *empty = malloc((n ? n : 1) * sizeof(*empty));
+    int rc = -ENOMEM;
+    if (!bc || !contacts || !empty)
+        goto out;
+    for (uint32_t i = 0; i < n; i++)
+        bc[i] = business_seats(s, i);
+    sch_tick(s, (uint64_t)n * s->R / 16 + 1);
+    for (uint32_t i = 0; i < n && ne < FAIR_EMPTY_MAX; i++) {
+        if (bc[i] > 0)
+            continue;
+        uint32_t nc = 0;
+        for (uint32_t q = 0; q < n; q++)
+            nc += q != i && aff_business(s->aff, s->pid[i], s->pid[q]) &&
+                  !sch_met(s, i, q) && !sch_avoid(s, i, q);
+        sch_tick(s, n / 64 + 1);
+        if (nc > 0)
+            empty[ne++] = (struct empty_key){nc, i};
+    }
+    qsort(empty, ne, sizeof(*empty), empty_cmp);
+    uint64_t end = s->work + budget;
+    for (uint32_t e = 0; e < ne && s->work < end && !s->stop; e++) {
+        uint32_t p = empty[e].i, nc = 0;
+        if (bc[p] > 0)
+            continue;
+        for (uint32_t q = 0; q < n; q++)
+            if (q != p && aff_business(s->aff, s->pid[p], s->pid[q]) &&
+                !sch_met(s, p, q) && !sch_avoid(s, p, q))
+                contacts[nc++] = q;
+        seat_with_contact(s, p, contacts, nc, bc, slack);
+    }
+    rc = 0;
+out:
+    free(bc);
+    free(contacts);
+    free(empty);
+    return rc;
+}
+
+int sch_fairness(struct sch *s, uint64_t budget)
+{
+    if (!s->aff || budget == 0 || s->T < 2)
+        return 0;
+    /* After annealing, nothing fair comes for free: objectives this close
+     * count as equal. */
+    double obj = fabs(sch_objective(s));
+    double contacts = FAIR_CONTACT_SHARE * obj;
+    double slack = FAIR_TOTAL_SLACK * obj;
+    uint64_t half = budget / 2;
+    int rc = seat_empty_handed(s, half, &contacts);
+    if (rc != 0)
+        return rc;
+    return lift_worst(s, budget - half, &slack);
+}
+
+/* Greedy from round `first`, then repair within `budget`. */
+static int start(struct sch *s, uint32_t first, uint64_t budget)
+{
     int rc = sch_greedy(s, first);
     if (rc != 0)
         return rc;
     sch_rebuild(s);
     if (s->T < 2 || s->n < 2)
         return 0;
-    bool counts = s->n <= SCH_PC_MAX_PEOPLE;
-    rc = sch_repair(s, budget / 2 * (counts ? REPAIR_PC_FACTOR : 1));
-    if (rc != 0)
-        return rc;
-    if (end < s->work + half)
-        end = s->work + half;
-    uint64_t left = end - s->work;
-    sch_anneal(s, left - left / 20);
-    left = end > s->work ? end - s->work : 0;
-    return sch_fairness(s, left);
+    return sch_repair(s, budget);
 }
 
-int sch_search(struct sch *s, uint32_t designed)
+int sch_construct(struct sch *s, uint32_t designed, uint64_t budget)
 {
     if (designed == 0 || designed == s->R)
-        return run(s, designed, s->budget);
-    /* A partial design can box the last rounds in, and a plain search
-     * may do better: run both, each on the full budget, keep the best. */
-    uint64_t budget = s->budget;
+        return start(s, designed, budget);
+    /* A partial design can box the last rounds in, and a plain start may
+     * do better: build both, keep the one with fewer repeats, then the
+     * higher objective. */
     size_t bytes = (size_t)s->n * s->R * sizeof(*s->tp);
     uint32_t *first = malloc(bytes);
     int rc = -ENOMEM;
     if (!first)
         goto out;
-    s->budget = 2 * budget;
-    if ((rc = run(s, designed, budget)) != 0)
+    if ((rc = start(s, designed, budget)) != 0)
         goto out;
     int64_t cost = sch_cost(s);
-    double total = s->total;
+    double obj = sch_objective(s);
     memcpy(first, s->tp, bytes);
-    if ((rc = run(s, 0, budget)) != 0)
+    if ((rc = start(s, 0, budget)) != 0)
         goto out;
-    if (sch_cost(s) > cost || (sch_cost(s) == cost && s->total < total)) {
+    if (sch_cost(s) > cost || (sch_cost(s) == cost && sch_objective(s) < obj)) {
         memcpy(s->tp, first, bytes);
         sch_rebuild(s);
     } else {
@@ -454,3 +515,4 @@ out:
     free(first);
     return rc;
 }
+

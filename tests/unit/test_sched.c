@@ -4,6 +4,7 @@
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -40,12 +41,16 @@ static uint32_t *make_people(uint32_t n)
     return p;
 }
 
+/* Tests use work budgets, never timing: the time limit is far away. */
+#define TEST_TIME_LIMIT_MS 600000
+
 static struct sched_result *solve_effort(const struct sched_input *in,
                                          uint32_t k, uint32_t rounds,
                                          uint64_t seed, double effort)
 {
     struct sched_params p = {.table_size = k, .rounds = rounds, .seed = seed,
-                             .effort = effort};
+                             .effort = effort,
+                             .time_limit_ms = TEST_TIME_LIMIT_MS};
     struct sched_result *res = NULL;
     assert_int_equal(sched_solve(in, &p, &res), 0);
     assert_non_null(res);
@@ -55,7 +60,7 @@ static struct sched_result *solve_effort(const struct sched_input *in,
 static struct sched_result *solve(const struct sched_input *in, uint32_t k,
                                   uint32_t rounds, uint64_t seed)
 {
-    return solve_effort(in, k, rounds, seed, 0);
+    return solve_effort(in, k, rounds, seed, 1);
 }
 
 /* Checks the hard constraints and recounts repeats and avoid violations
@@ -623,6 +628,194 @@ static void test_affinity_beats_random(void **state)
     roster_free(ro);
 }
 
+/* Lonely seats and the objective, recounted the slow way. */
+static void check_objective(const struct sched_input *in, uint32_t rounds,
+                            const struct sched_result *res)
+{
+    uint32_t n = in->n;
+    uint64_t lonely = 0;
+    for (uint32_t r = 0; r < rounds; r++) {
+        const uint32_t *tab = res->table_of + (size_t)r * n;
+        for (uint32_t i = 0; i < n; i++) {
+            bool linked = false;
+            for (uint32_t j = 0; j < n && !linked; j++)
+                linked = j != i && tab[j] == tab[i] &&
+                         aff_linked(in->aff, in->people[i], in->people[j]);
+            lonely += !linked;
+        }
+    }
+    assert_int_equal(res->lonely_seats, lonely);
+    assert_true(fabs(res->objective - (res->affinity_total -
+                     aff_lonely_penalty(in->aff) * (double)lonely)) < 1e-6);
+}
+
+struct roster_case {
+    uint32_t people[60];
+    struct roster *ro;
+    struct aff_model *m;
+    struct sched_input in;
+};
+
+static void roster_case_init(struct roster_case *c, uint32_t n)
+{
+    struct aff_weights w;
+    c->ro = make_roster(n, c->people);
+    aff_weights_default(&w);
+    c->m = aff_model_new(c->ro, &w);
+    assert_non_null(c->m);
+    c->in = (struct sched_input){.people = c->people, .n = n, .aff = c->m};
+}
+
+static void roster_case_done(struct roster_case *c)
+{
+    aff_model_free(c->m);
+    roster_free(c->ro);
+}
+
+/* The same seed, effort and thread count give the same schedule; every
+ * thread count gives a valid one with its objective exact. */
+static void test_threads_deterministic(void **state)
+{
+    struct roster_case c;
+    (void)state;
+    roster_case_init(&c, 60);
+    for (uint32_t threads = 1; threads <= 4; threads *= 2) {
+        struct sched_params p = {.table_size = 6, .rounds = 4, .seed = 7,
+                                 .effort = 2, .threads = threads,
+                                 .time_limit_ms = TEST_TIME_LIMIT_MS};
+        struct sched_result *a = NULL, *b = NULL;
+        assert_int_equal(sched_solve(&c.in, &p, &a), 0);
+        assert_int_equal(sched_solve(&c.in, &p, &b), 0);
+        check_result(&c.in, 6, 4, a);
+        check_objective(&c.in, 4, a);
+        assert_memory_equal(a->table_of, b->table_of,
+                            (size_t)60 * 4 * sizeof(uint32_t));
+        assert_true(a->objective == b->objective);
+        assert_int_equal(a->repeat_pairs, 0);
+        assert_false(a->time_limit_hit);
+        assert_true(a->epochs >= 1);
+        sched_result_free(a);
+        sched_result_free(b);
+    }
+    roster_case_done(&c);
+}
+
+/* Without a work budget the search runs until it converges. */
+static void test_converges(void **state)
+{
+    struct roster_case c;
+    struct sched_params p = {.table_size = 5, .rounds = 3, .seed = 2,
+                             .threads = 2, .open_ended = true,
+                             .time_limit_ms = TEST_TIME_LIMIT_MS};
+    struct sched_result *res = NULL;
+    (void)state;
+    roster_case_init(&c, 30);
+    assert_int_equal(sched_solve(&c.in, &p, &res), 0);
+    assert_true(res->converged);
+    assert_false(res->time_limit_hit);
+    assert_false(res->cancelled);
+    check_result(&c.in, 5, 3, res);
+    check_objective(&c.in, 3, res);
+    sched_result_free(res);
+    roster_case_done(&c);
+}
+
+struct improved_log {
+    int calls;
+    double last;
+    bool monotone;
+    bool valid;
+    atomic_int *cancel_after_first;
+};
+
+static void on_improved(void *ctx, const struct sched_result *best)
+{
+    struct improved_log *log = ctx;
+    if (log->calls > 0 && best->objective < log->last - 1e-6)
+        log->monotone = false;
+    log->valid = log->valid && best->table_of && best->rounds > 0;
+    log->last = best->objective;
+    log->calls++;
+    if (log->cancel_after_first)
+        atomic_store(log->cancel_after_first, 1);
+}
+
+/* The search reports each better schedule as it finds it, and a cancel
+ * stops it with a complete schedule. */
+static void test_improved_and_cancel(void **state)
+{
+    struct roster_case c;
+    atomic_int cancel = 0;
+    struct improved_log log = {0, 0, true, true, NULL};
+    struct sched_params p = {.table_size = 6, .rounds = 5, .seed = 4,
+                             .effort = 4, .threads = 2,
+                             .time_limit_ms = TEST_TIME_LIMIT_MS,
+                             .improved = on_improved, .improved_ctx = &log};
+    struct sched_result *res = NULL;
+    (void)state;
+    roster_case_init(&c, 60);
+    assert_int_equal(sched_solve(&c.in, &p, &res), 0);
+    assert_true(log.calls >= 2);
+    assert_true(log.monotone && log.valid);
+    assert_false(res->cancelled);
+    sched_result_free(res);
+
+    /* Cancelled after the construction: still every rule kept. */
+    log = (struct improved_log){0, 0, true, true, &cancel};
+    p.effort = 1000;
+    p.cancel = &cancel;
+    assert_int_equal(sched_solve(&c.in, &p, &res), 0);
+    assert_true(res->cancelled);
+    assert_false(res->time_limit_hit);
+    /* The first epoch's chains read the flag within a few thousand moves,
+     * and their schedule may still be reported as the better one. */
+    assert_true(log.calls >= 1 && log.calls <= 2);
+    check_result(&c.in, 6, 5, res);
+    check_objective(&c.in, 5, res);
+    sched_result_free(res);
+    roster_case_done(&c);
+}
+
+/* A scarce match is made: the only person who seeks what one other
+ * offers sits with them, although interests pull elsewhere. */
+static void test_scarce_contact_made(void **state)
+{
+    struct roster *ro = roster_new();
+    uint32_t people[36];
+    struct aff_weights w;
+    (void)state;
+    for (uint32_t i = 0; i < 36; i++) {
+        char id[16];
+        const char *interests[2] = {interest_pool[i % 6],
+                                    interest_pool[(i / 6) % 6]};
+        const char *deal[1] = {"Zollberatung"};
+        snprintf(id, sizeof(id), "q%u", i);
+        struct att_profile prof = {.id = id, .interests = interests,
+                                   .n_interests = 2};
+        if (i == 0) {
+            prof.offers = deal;
+            prof.n_offers = 1;
+        } else if (i == 35) {
+            prof.seeks = deal;
+            prof.n_seeks = 1;
+        }
+        assert_int_equal(roster_upsert(ro, &prof, &people[i]), 0);
+    }
+    aff_weights_default(&w);
+    struct aff_model *m = aff_model_new(ro, &w);
+    struct sched_input in = {.people = people, .n = 36, .aff = m};
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        struct sched_result *res = solve_effort(&in, 6, 2, seed, 0.5);
+        bool met = false;
+        for (uint32_t r = 0; r < 2; r++)
+            met = met || res->table_of[r * 36] == res->table_of[r * 36 + 35];
+        assert_true(met);
+        sched_result_free(res);
+    }
+    aff_model_free(m);
+    roster_free(ro);
+}
+
 /* ---- budget ---- */
 
 struct progress_log {
@@ -682,6 +875,10 @@ int main(void)
         cmocka_unit_test(test_determinism),
         cmocka_unit_test(test_affinity_beats_random),
         cmocka_unit_test(test_progress_and_time_limit),
+        cmocka_unit_test(test_threads_deterministic),
+        cmocka_unit_test(test_converges),
+        cmocka_unit_test(test_improved_and_cancel),
+        cmocka_unit_test(test_scarce_contact_made),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
