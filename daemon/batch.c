@@ -19,6 +19,7 @@
 #include "pairset.h"
 #include "roster.h"
 #include "sched.h"
+#include "sched_metrics.h"
 #include "store.h"
 
 #define BATCH_WHY_MAX_BYTES 512        /* one line of reasons per table */
@@ -40,6 +41,7 @@ struct batch_job {
     struct out_seat *seats;   /* [round * n + seat], grouped by table */
     char **whys;              /* parallel to tables */
     struct out_schedule sched;
+    uint32_t threads;         /* the search ran on */
 };
 
 struct batch_progress {
@@ -181,6 +183,9 @@ static int batch_solve(struct batch_job *b)
                 : ev->has_seed    ? ev->seed
                                   : 0,
         .time_limit_ms = b->opts->time_limit_ms,
+        .effort = b->opts->effort,
+        .threads = b->opts->threads ? b->opts->threads
+                                    : sched_default_threads(),
     };
 
     if (ev->n_attendees > SCHED_MAX_PEOPLE) {
@@ -195,6 +200,7 @@ static int batch_solve(struct batch_job *b)
     }
     int rc = sched_solve(&in, &p, &b->res);
     batch_progress_clear(&prog);
+    b->threads = p.threads;
     if (rc == -EINVAL)
         fprintf(b->err, "%s: cannot schedule %" PRIu32 " rounds of tables "
                 "of %" PRIu32 " for %zu attendees\n", b->opts->path,
@@ -252,6 +258,47 @@ static int batch_build_round(struct batch_job *b, uint32_t r, uint32_t *members)
     return 0;
 }
 
+/* The schedule's quality figures (sched_metrics.h). */
+static int batch_quality(const struct batch_job *b, struct out_quality *q)
+{
+    const struct sched_result *res = b->res;
+    struct sched_round *rounds = calloc(res->rounds ? res->rounds : 1,
+                                        sizeof(*rounds));
+    struct sched_metrics m;
+    int rc = -ENOMEM;
+
+    if (!rounds)
+        goto out;
+    for (uint32_t r = 0; r < res->rounds; r++)
+        rounds[r] = (struct sched_round){
+            .people = b->people,
+            .table_of = res->table_of + (size_t)r * res->n,
+            .n = res->n,
+            .tables = res->tables,
+        };
+    rc = sched_metrics_compute(b->aff, b->met, b->avoid, rounds, res->rounds,
+                               &m);
+    if (rc < 0)
+        goto out;
+    *q = (struct out_quality){
+        .objective = m.objective,
+        .upper_bound = m.upper_bound,
+        .bound_share = m.bound_share,
+        .seats = m.seats,
+        .lonely_seats = m.lonely_seats,
+        .business_mean = m.business_mean,
+        .business_min = m.business_min,
+        .conversation_mean = m.conversation_mean,
+        .conversation_min = m.conversation_min,
+        .empty_handed = m.empty_handed,
+        .business_lift = m.business_lift,
+        .conversation_lift = m.conversation_lift,
+    };
+out:
+    free(rounds);
+    return rc;
+}
+
 static int batch_build_schedule(struct batch_job *b)
 {
     const struct sched_result *res = b->res;
@@ -271,6 +318,10 @@ static int batch_build_schedule(struct batch_job *b)
         if (rc < 0)
             goto out;
     }
+    struct out_quality q;
+    rc = batch_quality(b, &q);
+    if (rc < 0)
+        goto out;
     b->sched = (struct out_schedule){
         .event = b->ev->name,
         .rounds = b->rounds,
@@ -281,6 +332,14 @@ static int batch_build_schedule(struct batch_job *b)
             .repeat_lower_bound = res->repeat_lower_bound,
             .affinity_total = res->affinity_total,
             .min_attendee_affinity = res->min_attendee_affinity,
+            .has_quality = true,
+            .quality = q,
+            .search = {
+                .threads = b->threads,
+                .epochs = res->epochs,
+                .converged = res->converged,
+                .time_limit_hit = res->time_limit_hit,
+            },
         },
     };
     rc = 0;
@@ -347,7 +406,7 @@ int batch_run(const struct batch_opts *o, FILE *out, FILE *err)
         fprintf(err, "mingled: %s\n", strerror(-rc));
         goto out;
     }
-    if (b.res->time_limit_hit)
+    if (b.res->time_limit_hit && b.res->epochs == 0)
         fprintf(err, "mingled: note: the time limit cut the search short; "
                 "the schedule is valid but may not be the best\n");
 

@@ -26,6 +26,8 @@ struct batch_opts {
     bool has_seed;           /* overrides the event's seed */
     uint64_t seed;
     uint32_t time_limit_ms;  /* 0: the scheduler's default */
+    double effort;           /* work budget; 0: none (time and convergence) */
+    uint32_t threads;        /* 0: sched_default_threads() */
     uint32_t max_attendees;  /* 0: the loader's default */
     bool progress;           /* show a progress line on `err` */
     const char *history_dir; /* a daemon's data dir, read-only: pairs who

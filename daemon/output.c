@@ -72,6 +72,44 @@ static bool out_text_has_scores(const struct out_schedule *s)
     return false;
 }
 
+/* " (2.1x a random seating)" when the lift is defined. */
+static void out_text_lift(FILE *f, double lift)
+{
+    if (lift > 0)
+        fprintf(f, ", %.2fx a random seating", lift);
+    fputc('\n', f);
+}
+
+static void out_text_quality(FILE *f, const struct out_summary *sum)
+{
+    const struct out_quality *q = &sum->quality;
+    const struct out_search *se = &sum->search;
+
+    fprintf(f, "  objective:              %.1f", q->objective);
+    if (q->upper_bound > 0)
+        fprintf(f, " (%.0f %% of the upper bound %.1f)", 100 * q->bound_share,
+                q->upper_bound);
+    fputc('\n', f);
+    fprintf(f, "  business contacts:      %.1f per attendee (fewest %" PRIu32
+            ")", q->business_mean, q->business_min);
+    out_text_lift(f, q->business_lift);
+    fprintf(f, "  conversation partners:  %.1f per attendee (fewest %" PRIu32
+            ")", q->conversation_mean, q->conversation_min);
+    out_text_lift(f, q->conversation_lift);
+    fprintf(f, "  lonely seats:           %" PRIu64 " of %" PRIu64 " (%.1f %%)\n",
+            q->lonely_seats, q->seats,
+            q->seats ? 100.0 * (double)q->lonely_seats / (double)q->seats : 0);
+    fprintf(f, "  without a contact:      %" PRIu32 " who could have had one\n",
+            q->empty_handed);
+    fprintf(f, "  search:                 %s after %" PRIu32 " epoch%s, %"
+            PRIu32 " thread%s\n",
+            se->converged ? "converged"
+            : se->time_limit_hit ? "stopped by the time limit"
+                                 : "stopped at the work budget",
+            se->epochs, se->epochs == 1 ? "" : "s", se->threads,
+            se->threads == 1 ? "" : "s");
+}
+
 static void out_write_text(FILE *f, const struct out_schedule *s)
 {
     bool scores = out_text_has_scores(s);
@@ -104,12 +142,14 @@ static void out_write_text(FILE *f, const struct out_schedule *s)
     }
     const struct out_summary *sum = &s->summary;
     fprintf(f, "Summary\n");
-    fprintf(f, "  attendees:            %" PRIu32 "\n", sum->attendees);
-    fprintf(f, "  rounds:               %" PRIu32 "\n", s->n_rounds);
-    fprintf(f, "  repeated encounters:  %" PRIu64 " (lower bound %" PRIu64
+    fprintf(f, "  attendees:              %" PRIu32 "\n", sum->attendees);
+    fprintf(f, "  rounds:                 %" PRIu32 "\n", s->n_rounds);
+    fprintf(f, "  repeated encounters:    %" PRIu64 " (lower bound %" PRIu64
             ")\n", sum->repeat_pairs, sum->repeat_lower_bound);
-    fprintf(f, "  affinity total:       %.1f\n", sum->affinity_total);
-    fprintf(f, "  lowest per attendee:  %.1f\n", sum->min_attendee_affinity);
+    fprintf(f, "  affinity total:         %.1f\n", sum->affinity_total);
+    fprintf(f, "  lowest per attendee:    %.1f\n", sum->min_attendee_affinity);
+    if (sum->has_quality)
+        out_text_quality(f, sum);
 }
 
 /* JSON strings: the escapes RFC 8259 requires, UTF-8 passed through as
@@ -176,6 +216,51 @@ static void out_json_number(FILE *f, double v)
     fputs(buf, f);
 }
 
+static void out_json_field(FILE *f, const char *name, double v)
+{
+    fprintf(f, ", \"%s\": ", name);
+    out_json_number(f, v);
+}
+
+static void out_json_quality(FILE *f, const struct out_summary *sum)
+{
+    const struct out_quality *q = &sum->quality;
+    const struct out_search *se = &sum->search;
+
+    fputs(",\n             ", f);
+    fputs(" \"objective\": ", f);
+    out_json_number(f, q->objective);
+    fputs(", \"upper_bound\": ", f);
+    if (q->upper_bound > 0)
+        out_json_number(f, q->upper_bound);
+    else
+        fputs("null", f);
+    fputs(", \"bound_share\": ", f);
+    if (q->upper_bound > 0)
+        out_json_number(f, q->bound_share);
+    else
+        fputs("null", f);
+    fprintf(f, ",\n              \"seats\": %" PRIu64 ", \"lonely_seats\": %"
+            PRIu64 ", \"empty_handed\": %" PRIu32, q->seats, q->lonely_seats,
+            q->empty_handed);
+    fputs(",\n             ", f);
+    fputs(" \"business_contacts_mean\": ", f);
+    out_json_number(f, q->business_mean);
+    fprintf(f, ", \"business_contacts_min\": %" PRIu32, q->business_min);
+    out_json_field(f, "business_lift", q->business_lift);
+    fputs(",\n             ", f);
+    fputs(" \"conversation_partners_mean\": ", f);
+    out_json_number(f, q->conversation_mean);
+    fprintf(f, ", \"conversation_partners_min\": %" PRIu32,
+            q->conversation_min);
+    out_json_field(f, "conversation_lift", q->conversation_lift);
+    fprintf(f, ",\n              \"search\": {\"threads\": %" PRIu32
+            ", \"epochs\": %" PRIu32 ", \"converged\": %s"
+            ", \"time_limit_hit\": %s}",
+            se->threads, se->epochs, se->converged ? "true" : "false",
+            se->time_limit_hit ? "true" : "false");
+}
+
 static void out_write_json(FILE *f, const struct out_schedule *s)
 {
     fputs("{\n  \"event\": ", f);
@@ -213,6 +298,8 @@ static void out_write_json(FILE *f, const struct out_schedule *s)
     out_json_number(f, sum->affinity_total);
     fputs(", \"min_attendee_affinity\": ", f);
     out_json_number(f, sum->min_attendee_affinity);
+    if (sum->has_quality)
+        out_json_quality(f, sum);
     fputs("}\n}\n", f);
 }
 

@@ -7,6 +7,7 @@
 #ifndef MINGLE_OUTPUT_H
 #define MINGLE_OUTPUT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -31,12 +32,41 @@ struct out_round {
     uint32_t n_tables;
 };
 
+/* How good the tables are, in attendee terms (sched_metrics.h says what
+ * each figure means). */
+struct out_quality {
+    double objective;
+    double upper_bound;        /* 0: unknown */
+    double bound_share;
+    uint64_t seats;
+    uint64_t lonely_seats;
+    double business_mean;
+    uint32_t business_min;
+    double conversation_mean;
+    uint32_t conversation_min;
+    uint32_t empty_handed;
+    double business_lift;      /* 0: undefined */
+    double conversation_lift;
+};
+
+/* How the search ended, for the organizer: "converged after 9 epochs".
+ * No timings: the same seed and effort must print the same bytes. */
+struct out_search {
+    uint32_t threads;
+    uint32_t epochs;
+    bool converged;
+    bool time_limit_hit;
+};
+
 struct out_summary {
     uint32_t attendees;
     uint64_t repeat_pairs;
     uint64_t repeat_lower_bound;
     double affinity_total;
     double min_attendee_affinity;
+    bool has_quality;               /* quality and search are set */
+    struct out_quality quality;
+    struct out_search search;
 };
 
 struct out_schedule {

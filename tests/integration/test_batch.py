@@ -29,6 +29,14 @@ ROUND_KEYS = {"round", "tables"}
 TABLE_KEYS = {"table", "attendees", "score", "why"}
 SUMMARY_KEYS = {"attendees", "repeat_pairs", "repeat_lower_bound",
                 "affinity_total", "min_attendee_affinity"}
+QUALITY_KEYS = {"objective", "upper_bound", "bound_share", "seats",
+                "lonely_seats", "empty_handed", "business_contacts_mean",
+                "business_contacts_min", "business_lift",
+                "conversation_partners_mean", "conversation_partners_min",
+                "conversation_lift", "search"}
+# A fixed work budget: the same seed then gives the same schedule however
+# slow the machine (the sanitizer build is), and the runs stay short.
+FIXED = ("--effort", "2", "--threads", "2")
 
 
 def run(*args):
@@ -69,10 +77,11 @@ _cache = {}
 
 
 def run_ok(event, *args):
-    """Runs mingled on `event` (cached), asserting success."""
+    """Runs mingled on `event` (cached) with a fixed work budget, asserting
+    success."""
     key = (event.path, args)
     if key not in _cache:
-        _cache[key] = run("--batch", event.path, *args)
+        _cache[key] = run("--batch", event.path, *FIXED, *args)
     r = _cache[key]
     if r.returncode != 0:
         raise AssertionError("mingled %s %s: exit %d\n%s" % (
@@ -90,7 +99,7 @@ class JsonContract(unittest.TestCase):
         doc = json_schedule(ev)
         self.assertEqual(set(doc), TOP_KEYS)
         self.assertEqual(doc["event"], ev.name)
-        self.assertEqual(set(doc["summary"]), SUMMARY_KEYS)
+        self.assertEqual(set(doc["summary"]), SUMMARY_KEYS | QUALITY_KEYS)
         self.assertEqual(len(doc["rounds"]), ev.rounds)
 
         n = len(ev.names)
@@ -134,7 +143,26 @@ class JsonContract(unittest.TestCase):
         self.assertEqual(s["repeat_lower_bound"], 0)
         self.assertAlmostEqual(s["affinity_total"], score_sum, places=6)
         self.assertIsInstance(s["min_attendee_affinity"], (int, float))
+        self.check_quality(s, n * ev.rounds)
         return doc
+
+    def check_quality(self, s, seats):
+        self.assertEqual(s["seats"], seats)
+        self.assertTrue(0 <= s["lonely_seats"] <= seats)
+        # Lonely seats cost the objective 2 each at the default weights.
+        self.assertAlmostEqual(s["objective"],
+                               s["affinity_total"] - 2 * s["lonely_seats"],
+                               places=6)
+        if s["upper_bound"] is not None:
+            self.assertLessEqual(s["objective"], s["upper_bound"] + 1e-6)
+            self.assertAlmostEqual(s["bound_share"],
+                                   s["objective"] / s["upper_bound"])
+        for kind in ("business_contacts", "conversation_partners"):
+            self.assertLessEqual(s[kind + "_min"], s[kind + "_mean"])
+        self.assertGreaterEqual(s["empty_handed"], 0)
+        self.assertEqual(set(s["search"]),
+                         {"threads", "epochs", "converged", "time_limit_hit"})
+        self.assertEqual(s["search"]["threads"], 2)
 
     def test_meetup(self):
         doc = self.check(MEETUP)
@@ -225,10 +253,37 @@ class Determinism(unittest.TestCase):
 
     def test_same_seed_same_output(self):
         for ev in (MEETUP, ROTATION):
-            a = run("--batch", ev.path, "--format", "json", "--seed", "7")
-            b = run("--batch", ev.path, "--format", "json", "--seed", "7")
+            a = run("--batch", ev.path, "--format", "json", "--seed", "7",
+                    *FIXED)
+            b = run("--batch", ev.path, "--format", "json", "--seed", "7",
+                    *FIXED)
             self.assertEqual(a.returncode, 0)
             self.assertEqual(a.stdout, b.stdout)
+
+    def test_threads_share_the_work(self):
+        # One thread and four run the same chains' count apart: both valid,
+        # each deterministic.
+        for threads in ("1", "4"):
+            args = ("--format", "json", "--seed", "3", "--effort", "1",
+                    "--threads", threads)
+            a = run("--batch", MEETUP.path, *args)
+            b = run("--batch", MEETUP.path, *args)
+            self.assertEqual(a.returncode, 0)
+            self.assertEqual(a.stdout, b.stdout)
+            doc = json.loads(a.stdout)
+            self.assertEqual(doc["summary"]["search"]["threads"], int(threads))
+            self.assertEqual(doc["summary"]["repeat_pairs"], 0)
+
+    def test_default_search_converges_or_stops_in_time(self):
+        # Without --effort the time limit and convergence decide; the
+        # schedule is valid either way.
+        r = run("--batch", MEETUP.path, "--format", "json",
+                "--time-limit", "0.5")
+        self.assertEqual(r.returncode, 0)
+        s = json.loads(r.stdout)["summary"]
+        self.assertEqual(s["repeat_pairs"], 0)
+        self.assertTrue(s["search"]["converged"] or
+                        s["search"]["time_limit_hit"])
 
     def test_seed_option_overrides_file(self):
         # meetup.yaml says seed: 42; rotation.yaml has none, so 0.
@@ -362,6 +417,11 @@ class CommandLine(unittest.TestCase):
                      ["--batch", ev, "--seed", "12abc"],
                      ["--batch", ev, "--time-limit", "0"],
                      ["--batch", ev, "--max-attendees", "0"],
+                     ["--batch", ev, "--effort", "0"],
+                     ["--batch", ev, "--effort", "x"],
+                     ["--batch", ev, "--threads", "0"],
+                     ["--batch", ev, "--threads", "9"],
+                     ["--effort", "1"],
                      ["--batch", ev, "extra"],
                      ["--batch", ev, "--port", "0"],
                      ["--seed", "3"],

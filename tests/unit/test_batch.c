@@ -100,8 +100,9 @@ static void test_seed_override(void **state)
 {
     (void)state;
     struct run a = {0}, b = {0};
-    struct batch_opts oa = {.format = OUT_JSON};
-    struct batch_opts ob = {.format = OUT_JSON, .has_seed = true, .seed = 5};
+    struct batch_opts oa = {.format = OUT_JSON, .effort = 1, .threads = 2};
+    struct batch_opts ob = {.format = OUT_JSON, .has_seed = true, .seed = 5,
+                            .effort = 1, .threads = 2};
     write_event(&a, EVENT);
     write_event(&b, EVENT);
     run_batch(&a, &oa);

@@ -172,12 +172,68 @@ static void test_text_layout(void **state)
         "  Table 2 (score 0.1): ben, Dora Zweizeil\n"
         "\n"
         "Summary\n"
-        "  attendees:            4\n"
-        "  rounds:               1\n"
-        "  repeated encounters:  1 (lower bound 0)\n"
-        "  affinity total:       3.6\n"
-        "  lowest per attendee:  0.1\n";
+        "  attendees:              4\n"
+        "  rounds:                 1\n"
+        "  repeated encounters:    1 (lower bound 0)\n"
+        "  affinity total:         3.6\n"
+        "  lowest per attendee:    0.1\n";
     assert_string_equal(out, want);
+    free(out);
+}
+
+static struct out_schedule with_quality(void)
+{
+    struct out_schedule s = sample();
+    s.summary.has_quality = true;
+    s.summary.quality = (struct out_quality){
+        .objective = 3.1, .upper_bound = 6.2, .bound_share = 0.5,
+        .seats = 4, .lonely_seats = 1, .business_mean = 0.5,
+        .business_min = 0, .conversation_mean = 1.25, .conversation_min = 1,
+        .empty_handed = 2, .business_lift = 2.125, .conversation_lift = 0};
+    s.summary.search = (struct out_search){
+        .threads = 2, .epochs = 1, .converged = true};
+    return s;
+}
+
+/* The quality lines: a lift only where it is defined. */
+static void test_text_quality(void **state)
+{
+    (void)state;
+    struct out_schedule s = with_quality();
+    char *out = render(OUT_TEXT, &s);
+    const char *want =
+        "  lowest per attendee:    0.1\n"
+        "  objective:              3.1 (50 % of the upper bound 6.2)\n"
+        "  business contacts:      0.5 per attendee (fewest 0), 2.12x a "
+        "random seating\n"
+        "  conversation partners:  1.2 per attendee (fewest 1)\n"
+        "  lonely seats:           1 of 4 (25.0 %)\n"
+        "  without a contact:      2 who could have had one\n"
+        "  search:                 converged after 1 epoch, 2 threads\n";
+    assert_non_null(strstr(out, want));
+    free(out);
+}
+
+/* The JSON summary keeps the contract's fields and adds the quality. */
+static void test_json_quality(void **state)
+{
+    (void)state;
+    struct out_schedule s = with_quality();
+    char *out = render(OUT_JSON, &s);
+    assert_non_null(strstr(out, "\"min_attendee_affinity\": 0.1"));
+    assert_non_null(strstr(out, "\"objective\": 3.1, \"upper_bound\": 6.2, "
+                                "\"bound_share\": 0.5"));
+    assert_non_null(strstr(out, "\"seats\": 4, \"lonely_seats\": 1, "
+                                "\"empty_handed\": 2"));
+    assert_non_null(strstr(out, "\"business_contacts_min\": 0, "
+                                "\"business_lift\": 2.125"));
+    assert_non_null(strstr(out, "\"search\": {\"threads\": 2, \"epochs\": 1, "
+                                "\"converged\": true, "
+                                "\"time_limit_hit\": false}}"));
+    free(out);
+    s.summary.quality.upper_bound = 0;
+    out = render(OUT_JSON, &s);
+    assert_non_null(strstr(out, "\"upper_bound\": null, \"bound_share\": null"));
     free(out);
 }
 
@@ -248,6 +304,8 @@ int main(void)
         cmocka_unit_test(test_json_empty),
         cmocka_unit_test(test_csv_quoting),
         cmocka_unit_test(test_text_layout),
+        cmocka_unit_test(test_text_quality),
+        cmocka_unit_test(test_json_quality),
         cmocka_unit_test(test_text_one_line_per_table),
         cmocka_unit_test(test_text_names_only),
         cmocka_unit_test(test_write_error),
