@@ -557,6 +557,9 @@ int meetup_plan_run(struct meetup_plan_job *job,
     sp.time_limit_ms = opts->time_limit_ms;
     sp.effort = opts->effort;
     sp.threads = opts->threads;
+    /* A good plan soon and better ones as they come: NextRound may be
+     * called at any moment. */
+    sp.open_ended = true;
     sp.cancel = opts->cancel;
     if (opts->improved != NULL) {
         sp.improved = mu_run_improved;
