@@ -878,10 +878,14 @@ class Ctl:
 
 def event_stats(out):
     """The lines of `minglectl stats` about the event, not the process
-    (connections, requests, uptime)."""
-    lines = [ln for ln in out.splitlines()
-             if not re.match(r"(connections|subscribers|requests|uptime):",
-                             ln)]
+    (connections, requests, uptime) nor the background planner (its plan,
+    and the quality figures it brings, last)."""
+    lines = []
+    for ln in out.splitlines():
+        if ln.startswith(("quality,", "plan:")):
+            break
+        if not re.match(r"(connections|subscribers|requests|uptime):", ln):
+            lines.append(ln)
     check(len(lines) >= 6, "stats printed %r" % out)
     return "\n".join(lines)
 
