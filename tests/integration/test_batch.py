@@ -19,6 +19,8 @@ import unittest
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
+import eval_schedule  # noqa: E402  (bench/, found through ROOT)
 EXAMPLES = ROOT / "examples"
 DATA = ROOT / "tests" / "data"
 MINGLED = None  # set from argv in main()
@@ -167,6 +169,13 @@ class JsonContract(unittest.TestCase):
     def test_meetup(self):
         doc = self.check(MEETUP)
         self.assertGreater(doc["summary"]["affinity_total"], 0)
+        # The quality figures, recounted by an evaluator of our own that
+        # shares no code with mingle's.
+        people, met, avoid = eval_schedule.read_event(MEETUP.path)
+        want = eval_schedule.evaluate(people, met, avoid, doc)
+        for key, value in want.items():
+            self.assertAlmostEqual(doc["summary"][key], value, places=9,
+                                   msg=key)
         whys = [t["why"] for r in doc["rounds"] for t in r["tables"]]
         self.assertTrue(any(whys), "no table has a reason")
 
