@@ -19,19 +19,15 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#ifdef __linux__
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#endif
 
 #include <event2/event.h>
 #include <event2/util.h>
 
 #include "meetup.h"
 
-/* The search yields the CPU to the loop: answering requests matters more
- * than a few more epochs. */
-#define PLANNER_NICE 10
+/* One search thread leaves a core to the loop on a two-core laptop.  The
+ * thread keeps the default priority: a lower one starved it on a busy
+ * machine, and NextRound then planned in the loop, stalling it longer. */
 #define PLANNER_SEARCH_THREADS 1
 
 /* What the thread leaves for the loop, one per event. */
@@ -170,22 +166,10 @@ static void planner_improved(void *ctx, struct meetup_plan_result *res)
     planner_post(p, meetup_plan_result_event(res), res, false, false);
 }
 
-static void planner_lower_priority(void)
-{
-#ifdef __linux__
-    /* Linux gives each thread its own nice value; failing is harmless. */
-    int rc = setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid),
-                         PLANNER_NICE);
-
-    (void)rc;
-#endif
-}
-
 static void *planner_main(void *arg)
 {
     struct planner *p = arg;
 
-    planner_lower_priority();
     pthread_mutex_lock(&p->mu);
     while (!p->stopping) {
         struct meetup_plan_opts o = {

@@ -4,18 +4,18 @@
  * The loop submits a job whenever an event changed.  A newer job for the
  * same event replaces one still queued and cancels one running, whose
  * plans would be stale anyway.  The thread runs jobs one at a time,
- * oldest first, with one search thread and a lower priority than the
- * loop.  Each better plan it finds (after the construction, after
- * improving epochs, at the end) waits in an outbox, newest per event, and
- * the loop is woken through a socketpair to deliver it: `deliver` runs in
- * the loop thread and decides whether the plan still fits
- * (meetup_plan_install).  A job ends when its search converges, at the
- * time limit, or when cancelled; then the next starts, or the thread
- * sleeps.  A job yields to a queued job of another event once its own
- * event has a plan (from before the job, or the job's first): an event
- * that changed needs a plan more than one that has a plan needs a better
- * one.  The yielding event keeps its plan and is not resumed (its next
- * change plans it again): a search cut short would restart from scratch.
+ * oldest first, with one search thread.  Each better plan it finds (after
+ * the construction, after improving epochs, at the end) waits in an
+ * outbox, newest per event, and the loop is woken through a socketpair to
+ * deliver it: `deliver` runs in the loop thread and decides whether the
+ * plan still fits (meetup_plan_install).  A job ends when its search
+ * converges, at the time limit, or when cancelled; then the next starts,
+ * or the thread sleeps.  A job yields to a queued job of another event
+ * once its own event has a plan (from before the job, or the job's
+ * first): an event that changed needs a plan more than one that has a
+ * plan needs a better one.  The yielding event keeps its plan and is not
+ * resumed (its next change plans it again): a search cut short would
+ * restart from scratch.
  *
  * Ownership crosses threads only through the queue and the outbox, under
  * one mutex: a job belongs to the queue, then to the thread; a plan to the
