@@ -611,7 +611,8 @@ static bool mu_plan_better(const struct sched_result *a,
                            const struct sched_result *b)
 {
     return a->repeat_pairs < b->repeat_pairs ||
-           (a->repeat_pairs == b->repeat_pairs && a->objective >= b->objective);
+           (a->repeat_pairs == b->repeat_pairs &&
+            a->objective >= b->objective);
 }
 
 int meetup_plan_install(struct meetup *hub, struct meetup_plan_result *res)

@@ -769,7 +769,8 @@ static void test_background_planning(void **state)
     /* Nobody present: nothing to plan, so the planner is told to stop. */
     assert_int_equal(planned.jobs, 0);
     assert_int_equal(planned.calls, 2);
-    expect_error(preview(d, 30, ev), MINGLE__V1__ERROR_CODE__FAILED_PRECONDITION);
+    expect_error(preview(d, 30, ev),
+                 MINGLE__V1__ERROR_CODE__FAILED_PRECONDITION);
     expect_error(preview(d, 31, 99), MINGLE__V1__ERROR_CODE__NOT_FOUND);
     expect_error(preview(d, 32, 0), MINGLE__V1__ERROR_CODE__BAD_REQUEST);
     mingle__v1__response__free_unpacked(checkin(d, ev, 0, 10, 0), NULL);
