@@ -51,6 +51,10 @@ struct sched_input {
     const struct pairset *met;   /* already met (may be NULL) */
     const struct pairset *avoid; /* never together (may be NULL) */
     const struct aff_model *aff; /* may be NULL: all affinities are 0 */
+    /* A schedule to start from, e.g. the plan before a check-in:
+     * [r * n + i] is a table for people[i] in round r, or UINT32_MAX.
+     * Seats beyond a table's size or count are filled anew; may be NULL. */
+    const uint32_t *start;
 };
 
 struct sched_result;

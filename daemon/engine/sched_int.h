@@ -76,6 +76,7 @@ struct sch {
     uint32_t met_stamp;
     uint32_t greedy_tables;     /* open tables greedy weighs per person */
     const uint32_t *deg;
+    const uint32_t *init;       /* sched_input.start, or NULL */
     uint32_t *tp;               /* [i*R + r]: table of i in round r */
     uint32_t *slot;             /* [i*R + r]: i's index in mem of round r */
     uint32_t *mem;              /* [r*n + s]: person in slot s of round r */
@@ -204,8 +205,9 @@ static inline int64_t sch_cost(const struct sch *s)
 
 /* Search phases (sched_search.c); each spends at most `budget` work units
  * and returns 0 or -ENOMEM.  sch_greedy() fills s->tp for rounds from
- * `first` on, given the earlier ones (using s->mem as scratch); the others
- * need a rebuilt state and keep it exact. */
+ * `first` on, given the earlier ones (using s->mem as scratch), keeping
+ * the seats of s->init that fit; the others need a rebuilt state and
+ * keep it exact. */
 int sch_greedy(struct sch *s, uint32_t first);
 int sch_repair(struct sch *s, uint64_t budget);
 int sch_fairness(struct sch *s, uint64_t budget);

@@ -75,6 +75,20 @@ static int64_t greedy_cost(const struct sch *s, uint32_t u, uint32_t r,
     return c;
 }
 
+/* Seats u at open table t of round r; a table that fills up closes. */
+static void seat(struct sch *s, uint32_t u, uint32_t r, uint32_t t,
+                 uint32_t *mem, const uint32_t *off, uint32_t *fill,
+                 uint32_t *open, uint32_t *openpos, uint32_t *nopen)
+{
+    mem[off[t] + fill[t]] = u;
+    s->tp[(size_t)u * s->R + r] = t;
+    if (++fill[t] == off[t + 1] - off[t]) {
+        uint32_t p = openpos[t], last = open[--*nopen];
+        open[p] = last;
+        openpos[last] = p;
+    }
+}
+
 int sch_greedy(struct sch *s, uint32_t first)
 {
     uint32_t n = s->n, R = s->R, T = s->T;
@@ -109,8 +123,23 @@ int sch_greedy(struct sch *s, uint32_t first)
             open[t] = t;
             openpos[t] = t;
         }
+        if (++s->stamp == 0) {
+            memset(s->mark, 0, sizeof(*s->mark) * n);
+            s->stamp = 1;
+        }
+        /* A start schedule's seats first, as far as the tables hold them:
+         * a check-in then moves nobody but the newcomer. */
+        for (uint32_t k = 0; s->init && k < n; k++) {
+            uint32_t u = order[k].i, t = s->init[(size_t)r * n + u];
+            if (t >= T || fill[t] == off[t + 1] - off[t])
+                continue;
+            seat(s, u, r, t, mem, off, fill, open, openpos, &nopen);
+            s->mark[u] = s->stamp;
+        }
         for (uint32_t k = 0; k < n; k++) {
             uint32_t u = order[k].i, best = UINT32_MAX;
+            if (s->mark[u] == s->stamp)
+                continue;
             int64_t bc = INT64_MAX;
             double ba = 0;
             bool all = nopen <= s->greedy_tables;
@@ -130,13 +159,7 @@ int sch_greedy(struct sch *s, uint32_t first)
             }
             /* Placement evaluates half-filled tables: cheap next to a swap. */
             sch_tick(s, 1);
-            mem[off[best] + fill[best]] = u;
-            s->tp[(size_t)u * R + r] = best;
-            if (++fill[best] == off[best + 1] - off[best]) {
-                uint32_t p = openpos[best], last = open[--nopen];
-                open[p] = last;
-                openpos[last] = p;
-            }
+            seat(s, u, r, best, mem, off, fill, open, openpos, &nopen);
         }
     }
     rc = 0;

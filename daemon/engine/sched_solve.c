@@ -200,6 +200,7 @@ int sched_solve(const struct sched_input *in, const struct sched_params *p,
     s.met = in->met;
     s.avoid = in->avoid;
     s.aff = in->aff;
+    s.init = in->start;
     s.penalty = in->aff ? aff_lonely_penalty(in->aff) : 0;
     s.cancel = p->cancel;
     s.progress = p->progress;
@@ -240,8 +241,9 @@ int sched_solve(const struct sched_input *in, const struct sched_params *p,
     s.greedy_tables = greedy < SCH_GREEDY_TABLES_MIN ? SCH_GREEDY_TABLES_MIN
                                                      : (uint32_t)greedy;
 
-    uint32_t designed = try_design(&s, p->table_size, p->seed,
-                                   effort < 1 ? effort : 1);
+    /* A start schedule is the better place to begin than a design. */
+    uint32_t designed = in->start ? 0 : try_design(&s, p->table_size, p->seed,
+                                                  effort < 1 ? effort : 1);
     s.used_design = designed > 0;
     bool counts = s.n <= SCH_PC_MAX_PEOPLE;
     uint64_t repair = (uint64_t)(effort * unit * SCH_REPAIR_SHARE *

@@ -777,6 +777,84 @@ static void test_improved_and_cancel(void **state)
     roster_case_done(&c);
 }
 
+struct first_plan {
+    struct sched_result *first;
+    atomic_int *cancel;
+};
+
+static void keep_first(void *ctx, const struct sched_result *best)
+{
+    struct first_plan *f = ctx;
+    if (!f->first)
+        f->first = sched_result_dup(best);
+    atomic_store(f->cancel, 1);
+}
+
+/* The construction, alone: the search is cancelled at its first report. */
+static struct sched_result *construct(const struct sched_input *in,
+                                      uint32_t k, uint32_t rounds)
+{
+    atomic_int cancel = 0;
+    struct first_plan f = {NULL, &cancel};
+    struct sched_params p = {.table_size = k, .rounds = rounds, .seed = 9,
+                             .effort = 1, .cancel = &cancel,
+                             .time_limit_ms = TEST_TIME_LIMIT_MS,
+                             .improved = keep_first, .improved_ctx = &f};
+    struct sched_result *res = NULL;
+    assert_int_equal(sched_solve(in, &p, &res), 0);
+    sched_result_free(res);
+    assert_non_null(f.first);
+    return f.first;
+}
+
+/* Re-planning after check-ins and a check-out starts from the plan
+ * before: everyone who stays keeps their seat where the table still
+ * exists, the newcomers fill in, and that start beats a cold one. */
+static void test_warm_start(void **state)
+{
+    struct roster_case c;
+    (void)state;
+    roster_case_init(&c, 60);
+    struct sched_input in = c.in;
+    in.n = 56;
+    struct sched_result *plan = solve_effort(&in, 6, 3, 3, 2);
+
+    /* Person 0 leaves; 57, 58 and 59 arrive. */
+    uint32_t n = 59, *start = malloc((size_t)n * 3 * sizeof(*start));
+    assert_non_null(start);
+    for (uint32_t r = 0; r < 3; r++)
+        for (uint32_t i = 0; i < n; i++)
+            start[r * n + i] = i + 1 < 56 ? plan->table_of[r * 56 + i + 1]
+                                          : UINT32_MAX;
+    in.people = c.people + 1;
+    in.n = n;
+    struct sched_result *cold = construct(&in, 6, 3);
+    in.start = start;
+    struct sched_result *warm = construct(&in, 6, 3);
+    check_result(&in, 6, 3, warm);
+    uint32_t kept = 0;
+    for (uint32_t r = 0; r < 3; r++)
+        for (uint32_t i = 0; i < 55; i++)
+            kept += warm->table_of[r * n + i] == start[r * n + i];
+    /* 10 tables of 5 or 6 before, 10 of 5 or 6 after: all 55 fit, but
+     * repair may still move a few to keep the repeats at 0. */
+    assert_true(kept >= 3 * 55 - 6);
+    assert_int_equal(warm->repeat_pairs, 0);
+    assert_true(warm->objective > cold->objective);
+
+    /* Seats at tables that no longer exist are filled anew. */
+    for (uint32_t i = 0; i < n; i++)
+        start[i] = 1000;
+    struct sched_result *odd = construct(&in, 6, 3);
+    check_result(&in, 6, 3, odd);
+    sched_result_free(odd);
+    sched_result_free(plan);
+    sched_result_free(cold);
+    sched_result_free(warm);
+    free(start);
+    roster_case_done(&c);
+}
+
 /* A scarce match is made: the only person who seeks what one other
  * offers sits with them, although interests pull elsewhere. */
 static void test_scarce_contact_made(void **state)
@@ -880,6 +958,7 @@ int main(void)
         cmocka_unit_test(test_converges),
         cmocka_unit_test(test_improved_and_cancel),
         cmocka_unit_test(test_scarce_contact_made),
+        cmocka_unit_test(test_warm_start),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
