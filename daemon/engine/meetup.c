@@ -118,12 +118,13 @@ void mu_plan_clear(struct mu_plan *plan)
     plan->has_quality = false;
 }
 
+/* The plan stays: a new generation makes it unusable (mu_plan_usable),
+ * yet the next search starts from its seats. */
 void mu_event_touch(struct mu_event *ev)
 {
     ev->gen++;
     aff_model_free(ev->aff);
     ev->aff = NULL;
-    mu_plan_clear(&ev->plan);
 }
 
 const char *mu_seat_id(const struct meetup *hub, const struct mu_event *ev,
@@ -622,7 +623,6 @@ static void mu_set_present(struct mu_event *ev, uint32_t idx, bool on)
     else
         ev->n_present--;
     ev->gen++;
-    mu_plan_clear(&ev->plan);
 }
 
 static int mu_apply_ids(struct mu_event *ev, const struct meetup_change *ch)

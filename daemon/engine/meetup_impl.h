@@ -175,6 +175,14 @@ uint64_t mu_hist_key(const struct meetup *hub, const struct mu_event *ev);
 uint32_t mu_plan_rounds(const struct mu_event *ev);
 uint64_t mu_plan_seed(const struct mu_event *ev);
 
+/* Where the cached plan, stale or not, seats the `n` people (roster
+ * indices) in the `rounds` rounds from the next on, as sched_input.start
+ * wants it (UINT32_MAX for someone it does not seat).  Stores NULL in *out
+ * when there is no plan to start from.  Returns 0 or -ENOMEM; the caller
+ * frees *out. */
+int mu_plan_start(const struct mu_event *ev, const uint32_t *people,
+                  uint32_t n, uint32_t rounds, uint32_t **out);
+
 /* Whether the cached plan still fits the event and has a round left. */
 bool mu_plan_usable(const struct meetup *hub, const struct mu_event *ev);
 

@@ -57,6 +57,10 @@ struct meetup_plan_job {
     uint32_t inc_rounds;
     uint32_t inc_tables;
     uint32_t *inc_table_of;
+    /* Where the cached plan, even a stale one, seats the people present
+     * now: [round * n_present + i], UINT32_MAX for newcomers; NULL when
+     * there is no plan.  The search starts from it (sched_input.start). */
+    uint32_t *start;
     /* Built by the thread that runs the job (mu_job_sets). */
     struct pairset *met_set;      /* among the present: for the search */
     struct pairset *avoid_set;    /* among the present */
@@ -205,6 +209,11 @@ static int mu_snapshot(struct meetup *hub, struct mu_event *ev,
     job->table_size = ev->def.table_size;
     job->rounds = mu_plan_rounds(ev);
     job->seed = mu_plan_seed(ev);
+    /* After a check-in or check-out the search then moves nobody but
+     * whom it must, and only improves from there. */
+    if (mu_plan_start(ev, job->roster_of, job->n_present, job->rounds,
+                      &job->start) < 0)
+        goto out;
     ret = 0;
 out:
     free(local_of);
@@ -256,6 +265,7 @@ void meetup_plan_job_free(struct meetup_plan_job *job)
     free(job->before.v);
     free(job->avoid.v);
     free(job->inc_table_of);
+    free(job->start);
     pairset_free(job->met_set);
     pairset_free(job->avoid_set);
     pairset_free(job->prior_set);
@@ -551,6 +561,7 @@ int meetup_plan_run(struct meetup_plan_job *job,
     in.met = job->met_set;
     in.avoid = job->avoid_set;
     in.aff = job->aff;
+    in.start = job->start;
     sp.table_size = job->table_size;
     sp.rounds = job->rounds;
     sp.seed = job->seed;

@@ -210,25 +210,69 @@ uint64_t mu_plan_seed(const struct mu_event *ev)
     return ev->def.seed ^ ((uint64_t)ev->n_rounds * 0x9e3779b97f4a7c15u);
 }
 
+int mu_plan_start(const struct mu_event *ev, const uint32_t *people,
+                  uint32_t n, uint32_t rounds, uint32_t **out)
+{
+    const struct sched_result *res = ev->plan.res;
+    uint32_t count = roster_count(ev->roster), *at = NULL, *start;
+    uint32_t j, k, i;
+    int ret = -ENOMEM;
+
+    *out = NULL;
+    if (res == NULL || ev->n_rounds < ev->plan.base ||
+        ev->n_rounds - ev->plan.base >= res->rounds)
+        return 0;
+    j = ev->n_rounds - ev->plan.base;
+    at = malloc(((size_t)count + 1) * sizeof(*at));
+    start = malloc(((size_t)rounds * n + 1) * sizeof(*start));
+    if (at == NULL || start == NULL) {
+        free(start);
+        goto out;
+    }
+    memset(at, 0xff, ((size_t)count + 1) * sizeof(*at));
+    memset(start, 0xff, ((size_t)rounds * n + 1) * sizeof(*start));
+    for (i = 0; i < n; i++)
+        at[people[i]] = i;
+    for (k = 0; k < rounds && j + k < res->rounds; k++) {
+        for (i = 0; i < res->n; i++) {
+            uint32_t p = ev->plan.people[i];
+
+            if (p < count && at[p] != UINT32_MAX)
+                start[(size_t)k * n + at[p]] =
+                    res->table_of[(size_t)(j + k) * res->n + i];
+        }
+    }
+    *out = start;
+    ret = 0;
+out:
+    free(at);
+    return ret;
+}
+
 static int mu_replan(struct meetup *hub, struct mu_event *ev)
 {
     struct mu_plan *plan = &ev->plan;
     struct sched_input in = {0};
     struct sched_params sp = {0};
     uint32_t i, n = 0, count = roster_count(ev->roster);
-    int ret;
+    uint32_t *people, *start = NULL;
+    int ret = -ENOMEM;
 
-    mu_plan_clear(plan);
     in.aff = mu_event_model(ev);
-    if (in.aff == NULL)
-        return -ENOMEM;
-    plan->people = malloc((size_t)ev->n_present * sizeof(*plan->people));
-    if (plan->people == NULL)
-        return -ENOMEM;
+    people = malloc(((size_t)ev->n_present + 1) * sizeof(*people));
+    if (in.aff == NULL || people == NULL)
+        goto out;
     for (i = 0; i < count; i++) {
         if (ev->present[i])
-            plan->people[n++] = i;
+            people[n++] = i;
     }
+    /* The stale plan's seats are where this one starts. */
+    if (mu_plan_start(ev, people, n, mu_plan_rounds(ev), &start) < 0)
+        goto out;
+    mu_plan_clear(plan);
+    plan->people = people;
+    people = NULL;
+    in.start = start;
     in.people = plan->people;
     in.n = n;
     in.met = ev->met;
@@ -248,6 +292,8 @@ static int mu_replan(struct meetup *hub, struct mu_event *ev)
 out:
     if (ret < 0)
         mu_plan_clear(plan);
+    free(people);
+    free(start);
     return ret;
 }
 
