@@ -33,8 +33,8 @@ CASES = [
     (15, 3, 7, True, "0 repeats"),
     (30, 5, 6, True, "0 repeats"),
     (100, 8, 5, True, "0 repeats, < 0.5 s"),
-    (1000, 8, 8, False, "0 repeats, < 3 s, match >= 2x"),
-    (10000, 8, 5, False, "0 repeats, < 30 s, RSS < 1 GiB"),
+    (1000, 8, 8, False, "0 repeats, < 5 s, match >= 2x"),
+    (10000, 8, 5, False, "0 repeats, < 10 s, RSS < 1 GiB"),
     (20, 5, 8, True, "repeats <= 1.1 x bound"),
 ]
 
