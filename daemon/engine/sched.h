@@ -17,8 +17,9 @@
  * chains at once, each epoch restarting them from the best schedule so
  * far.  Batch plans one short epoch and one long cooling over the rest of
  * the work budget or time limit; open-ended (live) planning runs epochs
- * of doubling length until two in a row each raised the best objective
- * by at most SCHED_CONVERGED_GAIN of it (with no fewer repeats).  Either
+ * of doubling length until two in a row, each a long cooling (20,000
+ * moves per seat), raised the best objective by at most
+ * SCHED_CONVERGED_GAIN of it (with no fewer repeats).  Either
  * stops at the time limit or when cancelled.  The same seed, work budget
  * (effort) and thread count give the same schedule whatever the load, as
  * long as the time limit does not cut in; the result says when it did.

@@ -17,9 +17,10 @@
  * people).  Without a work budget that second cooling runs on the clock,
  * finishing at the deadline whatever the machine's speed.  Open-ended
  * (live planning, which wants a good plan soon and better ones later) the
- * epochs double in length until two in a row each raised the best
- * objective by at most SCHED_CONVERGED_GAIN of it: twice the cooling no
- * longer pays, the search has converged.
+ * epochs double in length until two in a row, each cooling at least
+ * ANNEAL_CONVERGE_PER_SEAT moves per seat, raised the best objective by at
+ * most SCHED_CONVERGED_GAIN of it: twice the cooling no longer pays, the
+ * search has converged.
  *
  * Moves never add repeats or avoid violations (repair settled those), so
  * the walk is on the objective alone: a swap in one round, or on a design
@@ -53,8 +54,11 @@
 #define ANNEAL_FIRST_SHARE 10
 /* Share of the time limit kept for fairness and the result. */
 #define ANNEAL_TIME_RESERVE 0.03
-#define ANNEAL_MIN_EPOCHS 3   /* before convergence may be declared */
 #define ANNEAL_FLAT_EPOCHS 2  /* epochs in a row that gained next to nothing */
+/* Convergence counts only once an epoch's cooling is this long per seat:
+ * two short coolings that miss the best so far are chance, not a sign
+ * (50 people "converged" after 0.2 s at 622 where 4 s reach 667). */
+#define ANNEAL_CONVERGE_PER_SEAT 20000
 
 struct chain {
     struct sch s;
@@ -364,6 +368,7 @@ int sch_anneal(struct sch *s, const struct sch_anneal_opts *o,
         int64_t cost_before = sch_cost(s);
         if (better(&ch[best].s, s)) {
             sch_copy_seating(s, &ch[best].s);
+            s->epochs = *epochs + 1;
             if (o->improved)
                 o->improved(o->improved_ctx, s);
         }
@@ -375,9 +380,9 @@ int sch_anneal(struct sch *s, const struct sch_anneal_opts *o,
         double gain = sch_objective(s) - before;
         bool gained = sch_cost(s) < cost_before ||
                       gain > SCHED_CONVERGED_GAIN * fabs(before);
-        flat = gained ? 0 : flat + 1;
-        if (o->open_ended && *epochs >= ANNEAL_MIN_EPOCHS &&
-            flat >= ANNEAL_FLAT_EPOCHS) {
+        bool long_enough = len >= (uint64_t)ANNEAL_CONVERGE_PER_SEAT * s->n * s->R;
+        flat = gained || !long_enough ? 0 : flat + 1;
+        if (o->open_ended && flat >= ANNEAL_FLAT_EPOCHS) {
             *converged = true;
             break;
         }

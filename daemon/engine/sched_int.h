@@ -96,6 +96,7 @@ struct sch {
     double total;               /* affinity, sum over pairs and rounds */
     int64_t lonely;             /* seats with nl == 0 */
     uint64_t lower_bound;
+    uint32_t epochs;            /* annealing epochs behind this schedule */
     bool used_design;
 
     struct sch_rng rng;

@@ -107,6 +107,7 @@ static int fill_result(const struct sch *s, struct sched_result *res)
             res->min_attendee_affinity = f;
     }
     res->used_design = s->used_design;
+    res->epochs = s->epochs;
     res->time_limit_hit = s->stop && !s->cancelled;
     res->cancelled = s->cancelled;
     res->work = s->work;
