@@ -183,6 +183,13 @@ uint64_t mu_plan_seed(const struct mu_event *ev);
 int mu_plan_start(const struct mu_event *ev, const uint32_t *people,
                   uint32_t n, uint32_t rounds, uint32_t **out);
 
+/* Who of the `n` people (roster indices) already sat with a business
+ * contact in the event's rounds, as sched_input.served wants it (`aff`
+ * scores roster indices).  Stores NULL in *out before the first round.
+ * Returns 0 or -ENOMEM; the caller frees *out. */
+int mu_served(const struct mu_event *ev, const struct aff_model *aff,
+              const uint32_t *people, uint32_t n, uint8_t **out);
+
 /* Whether the cached plan still fits the event and has a round left. */
 bool mu_plan_usable(const struct meetup *hub, const struct mu_event *ev);
 

@@ -61,6 +61,7 @@ struct meetup_plan_job {
      * now: [round * n_present + i], UINT32_MAX for newcomers; NULL when
      * there is no plan.  The search starts from it (sched_input.start). */
     uint32_t *start;
+    uint8_t *served;          /* sched_input.served, or NULL */
     /* Built by the thread that runs the job (mu_job_sets). */
     struct pairset *met_set;      /* among the present: for the search */
     struct pairset *avoid_set;    /* among the present */
@@ -212,7 +213,9 @@ static int mu_snapshot(struct meetup *hub, struct mu_event *ev,
     /* After a check-in or check-out the search then moves nobody but
      * whom it must, and only improves from there. */
     if (mu_plan_start(ev, job->roster_of, job->n_present, job->rounds,
-                      &job->start) < 0)
+                      &job->start) < 0 ||
+        mu_served(ev, model, job->roster_of, job->n_present,
+                  &job->served) < 0)
         goto out;
     ret = 0;
 out:
@@ -266,6 +269,7 @@ void meetup_plan_job_free(struct meetup_plan_job *job)
     free(job->avoid.v);
     free(job->inc_table_of);
     free(job->start);
+    free(job->served);
     pairset_free(job->met_set);
     pairset_free(job->avoid_set);
     pairset_free(job->prior_set);
@@ -562,6 +566,7 @@ int meetup_plan_run(struct meetup_plan_job *job,
     in.avoid = job->avoid_set;
     in.aff = job->aff;
     in.start = job->start;
+    in.served = job->served;
     sp.table_size = job->table_size;
     sp.rounds = job->rounds;
     sp.seed = job->seed;

@@ -62,6 +62,51 @@ static int mu_round_pairs(const struct meetup_round_rec *r,
     return ret;
 }
 
+struct mu_served_ctx {
+    const struct aff_model *aff;
+    uint8_t *served; /* by roster index */
+};
+
+static int mu_pair_served(uint32_t a, uint32_t b, void *arg)
+{
+    struct mu_served_ctx *c = arg;
+
+    if (aff_business(c->aff, a, b))
+        c->served[a] = c->served[b] = 1;
+    return 0;
+}
+
+int mu_served(const struct mu_event *ev, const struct aff_model *aff,
+              const uint32_t *people, uint32_t n, uint8_t **out)
+{
+    uint32_t count = roster_count(ev->roster), r, i;
+    struct mu_served_ctx c = { aff, NULL };
+    uint8_t *served = NULL;
+    int ret = -ENOMEM;
+
+    *out = NULL;
+    if (ev->n_rounds == 0)
+        return 0;
+    c.served = calloc((size_t)count + 1, 1);
+    served = calloc((size_t)n + 1, 1);
+    if (c.served == NULL || served == NULL)
+        goto out;
+    for (r = 0; r < ev->n_rounds; r++) {
+        ret = mu_round_pairs(&ev->rounds[r], mu_pair_served, &c);
+        if (ret < 0)
+            goto out;
+    }
+    for (i = 0; i < n; i++)
+        served[i] = c.served[people[i]];
+    *out = served;
+    served = NULL;
+    ret = 0;
+out:
+    free(c.served);
+    free(served);
+    return ret;
+}
+
 static int mu_pair_add(uint32_t a, uint32_t b, void *set)
 {
     return pairset_add(set, a, b);
@@ -256,6 +301,7 @@ static int mu_replan(struct meetup *hub, struct mu_event *ev)
     struct sched_params sp = {0};
     uint32_t i, n = 0, count = roster_count(ev->roster);
     uint32_t *people, *start = NULL;
+    uint8_t *served = NULL;
     int ret = -ENOMEM;
 
     in.aff = mu_event_model(ev);
@@ -267,12 +313,14 @@ static int mu_replan(struct meetup *hub, struct mu_event *ev)
             people[n++] = i;
     }
     /* The stale plan's seats are where this one starts. */
-    if (mu_plan_start(ev, people, n, mu_plan_rounds(ev), &start) < 0)
+    if (mu_plan_start(ev, people, n, mu_plan_rounds(ev), &start) < 0 ||
+        mu_served(ev, in.aff, people, n, &served) < 0)
         goto out;
     mu_plan_clear(plan);
     plan->people = people;
     people = NULL;
     in.start = start;
+    in.served = served;
     in.people = plan->people;
     in.n = n;
     in.met = ev->met;
@@ -294,6 +342,7 @@ out:
         mu_plan_clear(plan);
     free(people);
     free(start);
+    free(served);
     return ret;
 }
 

@@ -56,6 +56,10 @@ struct sched_input {
      * [r * n + i] is a table for people[i] in round r, or UINT32_MAX.
      * Seats beyond a table's size or count are filled anew; may be NULL. */
     const uint32_t *start;
+    /* [i] non-zero: people[i] already sat with a business contact (live:
+     * in an earlier round), so fairness need not find them one.  May be
+     * NULL. */
+    const uint8_t *served;
 };
 
 struct sched_result;

@@ -77,6 +77,7 @@ struct sch {
     uint32_t greedy_tables;     /* open tables greedy weighs per person */
     const uint32_t *deg;
     const uint32_t *init;       /* sched_input.start, or NULL */
+    const uint8_t *served;      /* sched_input.served, or NULL */
     uint32_t *tp;               /* [i*R + r]: table of i in round r */
     uint32_t *slot;             /* [i*R + r]: i's index in mem of round r */
     uint32_t *mem;              /* [r*n + s]: person in slot s of round r */
@@ -226,7 +227,9 @@ struct sch_anneal_opts {
     uint64_t budget;           /* work cap over all epochs, per chain */
     bool bounded;              /* budget applies (else time or converge) */
     bool open_ended;           /* doubling epochs until converged */
-    void (*improved)(void *ctx, const struct sch *best);
+    /* Called with each better schedule, which it may still change (keeping
+     * it exact and no costlier): the search goes on from what it leaves. */
+    void (*improved)(void *ctx, struct sch *best);
     void *improved_ctx;
 };
 

@@ -368,7 +368,8 @@ static bool keeps_contacts(const struct sch *s, uint32_t u, uint32_t v,
     for (int k = 0; k < 2; k++) {
         for (uint32_t x = st[tabs[k]]; x < st[tabs[k] + 1]; x++) {
             uint32_t w = mem[x];
-            if (bc[w] > 0 && business_seats(s, w) == 0)
+            if (bc[w] > 0 && business_seats(s, w) == 0 &&
+                !(s->served && s->served[w]))
                 return false;
         }
     }
@@ -376,10 +377,11 @@ static bool keeps_contacts(const struct sch *s, uint32_t u, uint32_t v,
 }
 
 /* The best swap that seats p with one of the `nc` contacts in c[]: p
- * moves to a contact's table or a contact to p's, in any round, without
- * adding repeats or avoid violations and costing at most FAIR_CONTACT_LOSS
- * penalties and what is left of *slack.  Returns true and performs it
- * when one exists. */
+ * moves to a contact's table or a contact to p's, in the earliest round
+ * where one can (live, a later round may never come for someone who
+ * leaves early), without adding repeats or avoid violations and costing
+ * at most FAIR_CONTACT_LOSS penalties and what is left of *slack.
+ * Returns true and performs it when one exists. */
 static bool seat_with_contact(struct sch *s, uint32_t p, const uint32_t *c,
                               uint32_t nc, uint32_t *bc, double *slack)
 {
@@ -388,9 +390,9 @@ static bool seat_with_contact(struct sch *s, uint32_t p, const uint32_t *c,
         allowed = *slack;
     uint32_t R = s->R, bu = 0, bv = 0, br = 0;
     double best = -INFINITY;
-    for (uint32_t k = 0; k < nc; k++) {
-        uint32_t q = c[k];
-        for (uint32_t r = 0; r < R; r++) {
+    for (uint32_t r = 0; r < R && best == -INFINITY; r++) {
+        for (uint32_t k = 0; k < nc; k++) {
+            uint32_t q = c[k];
             const uint32_t *st = s->start + (size_t)r * (s->T + 1);
             const uint32_t *mem = s->mem + (size_t)r * s->n;
             uint32_t tq = s->tp[(size_t)q * R + r], tp = s->tp[(size_t)p * R + r];
@@ -406,7 +408,12 @@ static bool seat_with_contact(struct sch *s, uint32_t p, const uint32_t *c,
                     if (sch_swap_dcost(s, mover, w, r) > 0)
                         continue;
                     double d = sch_swap_dobj(s, mover, w, r);
-                    if (d > best && d >= -allowed) {
+                    if (d <= best || d < -allowed)
+                        continue;
+                    sch_swap(s, mover, w, r);
+                    bool keeps = keeps_contacts(s, mover, w, r, bc);
+                    sch_swap(s, mover, w, r);
+                    if (keeps) {
                         best = d;
                         bu = mover;
                         bv = w;
@@ -419,10 +426,6 @@ static bool seat_with_contact(struct sch *s, uint32_t p, const uint32_t *c,
     if (best == -INFINITY)
         return false;
     sch_swap(s, bu, bv, br);
-    if (!keeps_contacts(s, bu, bv, br, bc)) {
-        sch_swap(s, bu, bv, br);
-        return false;
-    }
     if (best < 0)
         *slack += best;
     const uint32_t *st = s->start + (size_t)br * (s->T + 1);
@@ -451,7 +454,7 @@ static int seat_empty_handed(struct sch *s, uint64_t budget, double *slack)
         bc[i] = business_seats(s, i);
     sch_tick(s, (uint64_t)n * s->R / 16 + 1);
     for (uint32_t i = 0; i < n && ne < FAIR_EMPTY_MAX; i++) {
-        if (bc[i] > 0)
+        if (bc[i] > 0 || (s->served && s->served[i]))
             continue;
         uint32_t nc = 0;
         for (uint32_t q = 0; q < n; q++)

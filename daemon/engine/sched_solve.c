@@ -131,12 +131,18 @@ static int check_params(const struct sched_input *in,
 
 struct solve_ctx {
     const struct sched_params *p;
+    uint64_t fair_budget;
     struct sched_result res;
 };
 
-static void report_improved(void *arg, const struct sch *s)
+/* A reported schedule may be the one NextRound seats (live planning takes
+ * the best so far at any moment), so it gets the fairness pass first,
+ * not only the last one. */
+static void report_improved(void *arg, struct sch *s)
 {
     struct solve_ctx *c = arg;
+    if (sch_fairness(s, c->fair_budget) != 0)
+        return;
     free(c->res.table_of);
     memset(&c->res, 0, sizeof(c->res));
     if (fill_result(s, &c->res) == 0)
@@ -202,6 +208,7 @@ int sched_solve(const struct sched_input *in, const struct sched_params *p,
     s.avoid = in->avoid;
     s.aff = in->aff;
     s.init = in->start;
+    s.served = in->served;
     s.penalty = in->aff ? aff_lonely_penalty(in->aff) : 0;
     s.cancel = p->cancel;
     s.progress = p->progress;
@@ -246,6 +253,7 @@ int sched_solve(const struct sched_input *in, const struct sched_params *p,
     uint32_t designed = in->start ? 0 : try_design(&s, p->table_size, p->seed,
                                                   effort < 1 ? effort : 1);
     s.used_design = designed > 0;
+    ctx.fair_budget = (uint64_t)(effort * unit * SCH_FAIR_SHARE);
     bool counts = s.n <= SCH_PC_MAX_PEOPLE;
     uint64_t repair = (uint64_t)(effort * unit * SCH_REPAIR_SHARE *
                                  (counts ? SCH_REPAIR_PC_FACTOR : 1));
@@ -273,7 +281,7 @@ int sched_solve(const struct sched_input *in, const struct sched_params *p,
     bool converged = false;
     if ((rc = sch_anneal(&s, &ao, &epochs, &converged)) != 0)
         goto out;
-    if ((rc = sch_fairness(&s, (uint64_t)(effort * unit * SCH_FAIR_SHARE))) != 0)
+    if ((rc = sch_fairness(&s, ctx.fair_budget)) != 0)
         goto out;
     /* The incremental sums drift by rounding, and the weight table holds
      * floats: report exact sums. */
