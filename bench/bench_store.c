@@ -1,5 +1,6 @@
 /* bench_store.c -- what durability costs: acknowledged upserts per second
- * through store_commit(), and the restart time of a big store.
+ * through store_commit(), the restart time of a big store, and the
+ * start-up integrity check on a mingle.db of about 100 MB.
  *
  *   bench_store [DIR]     (DIR: a scratch directory on the disk to measure;
  *                          default a fresh /tmp/mingle-bench-XXXXXX)
@@ -11,6 +12,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -26,6 +28,7 @@
 #define BENCH_BATCH_SIZE 100
 #define BENCH_BATCH_GROUP 8          /* pipelined batches per transaction */
 #define BENCH_BIG_ATTENDEES 100000
+#define BENCH_CHECK_ATTENDEES 220000 /* a mingle.db of about 100 MB */
 #define BENCH_BIG_TABLE_SIZE 6
 #define BENCH_BIG_ROUNDS 4           /* 4 x 250,000 encounters */
 #define BENCH_TAG_POOL 200
@@ -213,15 +216,68 @@ static void bench_cleanup(const char *dir)
     rmdir(dir);
 }
 
+/* A fresh store with one big event of n attendees and BENCH_BIG_ROUNDS
+ * rounds: what it takes to fill it and to start on it. */
+static void bench_big(struct bench *b, const char *root, uint32_t n)
+{
+    struct meetup *loaded;
+    char db[sizeof(b->dir) + sizeof(STORE_DB_FILE) + 1];
+    struct stat st;
+    uint64_t ev;
+    uint32_t r;
+    double t, t_load, t_open, c;
+    int ret;
+
+    snprintf(b->dir, sizeof(b->dir), "%s/mingle-bench-XXXXXX", root);
+    if (mkdtemp(b->dir) == NULL)
+        die("mkdtemp", -errno, b->dir);
+    b->hub = meetup_new();
+    bench_open(b);
+    ev = bench_event(b, "Big");
+    t = bench_upserts(b, ev, 0, n, 1000, 1);
+    printf("store fill: %u attendees in %.2f s\n", n, t);
+    t = now_s();
+    for (r = 0; r < BENCH_BIG_ROUNDS; r++)
+        bench_round(b, ev, n, r);
+    t = now_s() - t;
+    printf("store rounds: %llu encounters committed in %.2f s "
+           "(%.2f s per round of %u)\n",
+           (unsigned long long)meetup_encounter_count(b->hub), t,
+           t / BENCH_BIG_ROUNDS, n);
+    store_close(b->s);
+    snprintf(db, sizeof(db), "%s/%s", b->dir, STORE_DB_FILE);
+    if (stat(db, &st) < 0)
+        die("stat", -errno, db);
+
+    t = now_s();
+    c = cpu_s();
+    bench_open(b);
+    t_open = now_s() - t;
+    loaded = meetup_new();
+    ret = store_load(b->s, loaded);
+    if (ret < 0)
+        die("store_load", ret, store_error(b->s));
+    t_load = now_s() - t;
+    printf("store restart (open + load): %u attendees, %llu encounters in "
+           "%.2f s (open %.2f s; %.2f s CPU)\n", n,
+           (unsigned long long)meetup_encounter_count(loaded), t_load,
+           t_open, cpu_s() - c);
+    printf("store start-up check: %.0f MB mingle.db opened (every page "
+           "checked) in %.2f s\n",
+           st.st_size / 1e6, t_open);
+    meetup_free(loaded);
+    meetup_free(b->hub);
+    store_close(b->s);
+    bench_cleanup(b->dir);
+}
+
 int main(int argc, char **argv)
 {
     const char *root = argc > 1 ? argv[1] : "/tmp";
     struct bench b = {0};
-    struct meetup *loaded;
     uint64_t ev;
     uint32_t i, r, base;
-    double t, t_load, t_open, c;
-    int ret;
+    double t;
 
     snprintf(b.dir, sizeof(b.dir), "%s/mingle-bench-XXXXXX", root);
     if (mkdtemp(b.dir) == NULL)
@@ -259,41 +315,8 @@ int main(int argc, char **argv)
     store_close(b.s);
     bench_cleanup(b.dir);
 
-    /* The restart figure: a fresh store with one big event. */
-    snprintf(b.dir, sizeof(b.dir), "%s/mingle-bench-XXXXXX", root);
-    if (mkdtemp(b.dir) == NULL)
-        die("mkdtemp", -errno, b.dir);
-    b.hub = meetup_new();
-    bench_open(&b);
-    ev = bench_event(&b, "Big");
-    t = bench_upserts(&b, ev, 0, BENCH_BIG_ATTENDEES, 1000, 1);
-    printf("store fill: %u attendees in %.2f s\n", BENCH_BIG_ATTENDEES, t);
-    t = now_s();
-    for (r = 0; r < BENCH_BIG_ROUNDS; r++)
-        bench_round(&b, ev, BENCH_BIG_ATTENDEES, r);
-    t = now_s() - t;
-    printf("store rounds: %llu encounters committed in %.2f s "
-           "(%.2f s per round of %u)\n",
-           (unsigned long long)meetup_encounter_count(b.hub), t,
-           t / BENCH_BIG_ROUNDS, BENCH_BIG_ATTENDEES);
-    store_close(b.s);
-
-    t = now_s();
-    c = cpu_s();
-    bench_open(&b);
-    t_open = now_s() - t;
-    loaded = meetup_new();
-    ret = store_load(b.s, loaded);
-    if (ret < 0)
-        die("store_load", ret, store_error(b.s));
-    t_load = now_s() - t;
-    printf("store restart (open + load): %u attendees, %llu encounters in "
-           "%.2f s (open %.2f s; %.2f s CPU)\n", BENCH_BIG_ATTENDEES,
-           (unsigned long long)meetup_encounter_count(loaded), t_load,
-           t_open, cpu_s() - c);
-    meetup_free(loaded);
-    meetup_free(b.hub);
-    store_close(b.s);
-    bench_cleanup(b.dir);
+    /* The restart figure, and the start-up check at about 100 MB. */
+    bench_big(&b, root, BENCH_BIG_ATTENDEES);
+    bench_big(&b, root, BENCH_CHECK_ATTENDEES);
     return 0;
 }

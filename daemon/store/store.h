@@ -16,8 +16,11 @@
  *
  * The data directory is locked (flock on DATA_DIR/lock) while a writable
  * store is open, so two daemons never share it.  A database that is not
- * SQLite, fails its integrity check or comes from a newer mingle is
- * refused and never written.
+ * SQLite, fails its integrity check (quick_check of every page, at any
+ * size), is empty, has lost its file while its log remains, or comes from
+ * a newer mingle is refused and never written.  A new database is built
+ * under another name and renamed into place, so an existing mingle.db
+ * always held the schema.
  */
 #ifndef MINGLE_STORE_H
 #define MINGLE_STORE_H
@@ -38,7 +41,8 @@ struct store;
  * to STORE_SCHEMA_VERSION.  Stores the store in *out (close with
  * store_close).  On failure *out is NULL, a message for the operator is
  * written to err[errcap], and the return is -EBUSY (another mingled holds
- * the directory), -EBADMSG (not a database, or corrupt), -EPROTO (written
+ * the directory), -EBADMSG (not a database, corrupt, empty, or a log
+ * without its database), -EPROTO (written
  * by a newer mingle), -EIO (SQLite failed), -ENOMEM, or the errno of the
  * failed mkdir/open. */
 int store_open(const char *data_dir, struct store **out, char *err,

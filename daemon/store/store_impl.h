@@ -19,6 +19,9 @@
  * separator joins a tag list into one column losslessly. */
 #define STORE_TAG_SEP '\x1f'
 
+/* How long a statement waits for the lock of another connection. */
+#define STORE_BUSY_TIMEOUT_MS 5000
+
 /* The statements store_commit() runs, prepared once at open. */
 enum store_stmt {
     ST_EVENT_INSERT,

@@ -25,6 +25,9 @@ directories and checks what the store promises (issue 4, item 7):
   corrupt:  garbage, a damaged page, a truncated file, or a directory
             as mingle.db: the daemon refuses to start with a reason and
             leaves the file as it was.
+  bigcorrupt: a database padded past 32 MiB with a zeroed page in the
+            encounters or in the pairs index, and an empty mingle.db: the
+            daemon refuses to start and the file stays byte-identical.
   startkill: SIGKILL while the store is created or opened: the next
             start works and keeps the stored event.
   writefail: a commit that fails (mingle.db-wal made immutable): the
@@ -47,6 +50,7 @@ import os
 import random
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -1068,6 +1072,46 @@ def test_corrupt(ds, work):
     print("     a directory: %s" % err.strip().splitlines()[-1])
 
 
+def zero_root_page(db, name):
+    """Zeroes the first page of table or index `name` in the file."""
+    con = sqlite3.connect(db)
+    page = con.execute("PRAGMA page_size").fetchone()[0]
+    root = con.execute("SELECT rootpage FROM sqlite_schema WHERE name = ?",
+                       (name,)).fetchone()[0]
+    con.close()
+    with open(db, "r+b") as f:
+        f.seek((root - 1) * page)
+        f.write(bytes(page))
+
+
+def test_big_corrupt(ds, work):
+    for victim in ("encounters", "sqlite_autoindex_pairs_1"):
+        data = os.path.join(work, "big-%s.data" % victim)
+        filled_store(ds, data)
+        db = os.path.join(data, "mingle.db")
+        # Past the size where the check once stopped at the schema; a
+        # table the daemon never reads is the fast way there.
+        con = sqlite3.connect(db)
+        con.execute("CREATE TABLE bulk (b BLOB)")
+        con.execute("INSERT INTO bulk SELECT zeroblob(1048576) FROM"
+                    " (WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL"
+                    " SELECT i + 1 FROM c WHERE i < 40) SELECT i FROM c)")
+        con.commit()
+        con.close()
+        check(os.path.getsize(db) > 40 << 20, "bulk did not grow the file")
+        zero_root_page(db, victim)
+        msg = refuses(ds, data, "zeroed %s page" % victim)
+        print("     zeroed %s page: %s" % (victim, msg))
+
+    data = os.path.join(work, "empty.data")
+    filled_store(ds, data)
+    db = os.path.join(data, "mingle.db")
+    os.truncate(db, 0)
+    msg = refuses(ds, data, "empty")
+    check("mingle.db is empty" in msg, "empty: said %r" % msg)
+    print("     empty: %s" % msg)
+
+
 # ---- 5. history across events ----
 
 def run_event(c, rid, name, ids, rounds, history=None):
@@ -1144,6 +1188,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="mingle-store-") as work:
         plan = [("lock", lambda: test_lock(ds, work)),
                 ("corrupt", lambda: test_corrupt(ds, work)),
+                ("bigcorrupt", lambda: test_big_corrupt(ds, work)),
                 ("history", lambda: test_history(ds, work)),
                 ("restart", lambda: test_restart(ds, work, minglectl)),
                 ("startkill", lambda: test_start_kill(ds, work)),
