@@ -65,7 +65,14 @@ void store_close(struct store *s);
  * (later commits return -EIO at once), the reason is in store_error(), and
  * the return is -EIO, -ENOSPC, -ENOMEM, -EINVAL (a change that does not fit
  * the stored state) or -EROFS (a read-only store).  The caller owns the
- * changes. */
+ * changes.
+ *
+ * A batch with a forget then copies the log into the database and
+ * truncates it, so that the person's old pages leave the data dir; while
+ * another process reads the database that cannot happen, and the call
+ * retries for up to 1 s (blocking the caller).  If the reader still holds
+ * on, every later commit retries once, and a close does it if no reader
+ * is left. */
 int store_commit(struct store *s, const struct meetup_change *const *changes,
                  size_t n);
 

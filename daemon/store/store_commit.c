@@ -12,6 +12,15 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+/* A forget waits this long at most for readers (a --batch --history run)
+ * to leave the log; the event loop waits with it.  Each attempt waits
+ * STORE_CKPT_TRY_MS for their locks, then pauses STORE_CKPT_PAUSE_MS so
+ * that they can finish. */
+#define STORE_FORGET_CKPT_MS 1000
+#define STORE_CKPT_TRY_MS 5
+#define STORE_CKPT_PAUSE_MS 10
 
 static const char *const st_sql[ST_COUNT] = {
     [ST_EVENT_INSERT] =
@@ -529,6 +538,35 @@ static int st_change(struct store *s, const struct meetup_change *ch)
     return st_fail(s, -EINVAL, "unknown change kind %d", (int)ch->kind);
 }
 
+static int64_t st_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The log still holds the forgotten person's old pages after the commit
+ * (secure_delete only clears the database's own pages): copy the log into
+ * the database and truncate it.  A reader holding a snapshot of the log
+ * makes that fail, so it is retried for up to budget_ms; what is still
+ * not done is retried after the next commits (s->wal_dirty). */
+static void st_wal_truncate(struct store *s, int budget_ms)
+{
+    const struct timespec pause = { 0, STORE_CKPT_PAUSE_MS * 1000000L };
+    int64_t until = st_now_ms() + budget_ms;
+    int rc;
+
+    sqlite3_busy_timeout(s->db, STORE_CKPT_TRY_MS);
+    while ((rc = sqlite3_wal_checkpoint_v2(s->db, NULL,
+                                           SQLITE_CHECKPOINT_TRUNCATE, NULL,
+                                           NULL)) == SQLITE_BUSY &&
+           st_now_ms() < until)
+        nanosleep(&pause, NULL);
+    sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
+    s->wal_dirty = rc != SQLITE_OK;
+}
+
 int store_commit(struct store *s, const struct meetup_change *const *changes,
                  size_t n)
 {
@@ -555,11 +593,8 @@ int store_commit(struct store *s, const struct meetup_change *const *changes,
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         s->failed = true;
     }
-    /* The log still holds the forgotten person's old pages: fold it into
-     * the database and empty it.  Best effort: a reader may hold it, and
-     * the commit is durable either way. */
-    if (ret == 0 && forgot)
-        sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL,
-                     NULL);
+    /* The commit is durable either way: a log that stays is no error. */
+    if (ret == 0 && (forgot || s->wal_dirty))
+        st_wal_truncate(s, forgot ? STORE_FORGET_CKPT_MS : 0);
     return ret;
 }

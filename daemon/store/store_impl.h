@@ -82,6 +82,7 @@ struct store {
     int lock_fd;         /* -1 for a read-only store */
     bool readonly;
     bool failed;         /* a commit failed: the disk is behind the hub */
+    bool wal_dirty;      /* the log may still hold a forgotten person */
     sqlite3_stmt *st[ST_COUNT];
     int64_t next_seq;    /* global order of attendee rows and rounds */
     int64_t next_person; /* people.num: the hub's person number + 1 */

@@ -28,6 +28,11 @@ directories and checks what the store promises (issue 4, item 7):
   bigcorrupt: a database padded past 32 MiB with a zeroed page in the
             encounters or in the pairs index, and an empty mingle.db: the
             daemon refuses to start and the file stays byte-identical.
+  forget:   `forget` while another process holds a read transaction:
+            within 1 s after it lets go (0.5 s in; 2.5 s in, then one
+            more change), no file of the data dir holds the person's
+            name, company or interests, and the answer never waits more
+            than about 1 s.
   startkill: SIGKILL while the store is created or opened: the next
             start works and keeps the stored event.
   writefail: a commit that fails (mingle.db-wal made immutable): the
@@ -67,7 +72,7 @@ MEETUP_YAML = os.path.join(HERE, "..", "..", "examples", "meetup.yaml")
 REQ_CREATE_EVENT, REQ_GET_EVENT, REQ_LIST_EVENTS = 3, 4, 5
 REQ_UPSERT, REQ_CHECK_IN, REQ_CHECK_OUT, REQ_ADD_PAIRS = 7, 9, 10, 11
 REQ_NEXT_ROUND, REQ_GET_SCHEDULE, REQ_LIST_ATTENDEES = 12, 13, 18
-REQ_EXPORT_HISTORY = 20
+REQ_FORGET, REQ_EXPORT_HISTORY = 19, 20
 RESP_ERROR, RESP_EVENT, RESP_ACK, RESP_ROUND = 2, 4, 6, 7
 RESP_SCHEDULE, RESP_ATTENDEES, RESP_HISTORY = 8, 12, 13
 UNAVAILABLE = 10
@@ -1112,6 +1117,82 @@ def test_big_corrupt(ds, work):
     print("     empty: %s" % msg)
 
 
+def grep_dir(data, words):
+    """The files of `data` holding any of `words` (bytes)."""
+    hits = []
+    for name in sorted(os.listdir(data)):
+        with open(os.path.join(data, name), "rb") as f:
+            raw = f.read()
+        hits += ["%s in %s" % (w_, name) for w_ in words if w_ in raw]
+    return hits
+
+
+def forget_with_reader(c, rid, ev, data, words, aid, hold):
+    reader = sqlite3.connect("file:%s?mode=ro" % os.path.join(data,
+                                                               "mingle.db"),
+                             uri=True, isolation_level=None,
+                             check_same_thread=False)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM attendees").fetchone()
+    released = []
+
+    def release():
+        time.sleep(hold)
+        reader.execute("COMMIT")
+        released.append(time.monotonic())
+        reader.close()
+
+    t = threading.Thread(target=release)
+    t.start()
+    t0 = time.monotonic()
+    call(c, rid, REQ_FORGET, w.fb(1, aid), RESP_ACK)
+    acked = time.monotonic() - t0
+    check(acked < 1.5, "forget %s stalled the daemon %.2f s" % (aid, acked))
+    t.join()
+    if released[0] - t0 > acked:
+        # Any later commit retries; checking out someone is one.
+        call(c, rid + 100, REQ_CHECK_OUT, ids_body(ev, ["f00"]), RESP_ACK)
+    hits = grep_dir(data, words)
+    since = time.monotonic() - released[0]
+    check(not hits and since < 1.0, "forget %s: %.2f s after the reader let "
+          "go: %s" % (aid, since, ", ".join(hits)))
+    print("     forget, reader holding %.1f s: acknowledged after %.2f s, "
+          "nothing left %.2f s after the reader let go"
+          % (hold, acked, since))
+
+
+def test_forget(ds, work):
+    data = os.path.join(work, "forget.data")
+    name, company = "Zacharias Vergessenwerden", "Geheimnis und Sohn GmbH"
+    tag = "Verschwiegenheitsklausel"
+    words = [name.encode(), company.encode(), tag.encode()]
+    d = ds.start(data)
+    c = d.client()
+    ev = call(c, 1, REQ_CREATE_EVENT, create_event_body("f", 4, 2, 5),
+              RESP_EVENT).field(1)
+    ids = ["f%02d" % i for i in range(11)]
+    secret = w.fb(2, w.fb(1, "fz") + w.fb(2, name) + w.fb(3, company) +
+                  w.fb(5, tag))
+    call(c, 2, REQ_UPSERT, w.fv(1, ev) + secret +
+         b"".join(attendee(i) for i in ids), RESP_ACK)
+    call(c, 3, REQ_CHECK_IN, ids_body(ev, ids + ["fz"]), RESP_ACK)
+    call(c, 4, REQ_NEXT_ROUND, w.fv(1, ev), RESP_ROUND)
+    check(grep_dir(data, words), "the person is nowhere before the forget")
+
+    # A reader that lets go within the daemon's 1 s wait: the name is gone
+    # at the acknowledgement.  One that holds on longer: the daemon answers
+    # after 1 s and folds the log in at the next commit.
+    for rid, (aid, hold) in enumerate((("fz", 0.5), ("fy", 2.5))):
+        if aid == "fy":
+            secret = secret.replace(b"fz", b"fy")
+            call(c, 10, REQ_UPSERT, w.fv(1, ev) + secret, RESP_ACK)
+            call(c, 11, REQ_CHECK_IN, ids_body(ev, ["fy"]), RESP_ACK)
+            call(c, 12, REQ_NEXT_ROUND, w.fv(1, ev), RESP_ROUND)
+        forget_with_reader(c, 20 + rid, ev, data, words, aid, hold)
+    c.close()
+    check(d.stop() == 0, "mingled did not exit cleanly")
+
+
 # ---- 5. history across events ----
 
 def run_event(c, rid, name, ids, rounds, history=None):
@@ -1189,6 +1270,7 @@ def main():
         plan = [("lock", lambda: test_lock(ds, work)),
                 ("corrupt", lambda: test_corrupt(ds, work)),
                 ("bigcorrupt", lambda: test_big_corrupt(ds, work)),
+                ("forget", lambda: test_forget(ds, work)),
                 ("history", lambda: test_history(ds, work)),
                 ("restart", lambda: test_restart(ds, work, minglectl)),
                 ("startkill", lambda: test_start_kill(ds, work)),
