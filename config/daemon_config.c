@@ -24,11 +24,13 @@
 enum { DK_LISTEN, DK_PORT, DK_DATA_DIR, DK_MAX_FRAME_BYTES,
        DK_MAX_CONNECTIONS, DK_IDLE_TIMEOUT_MS, DK_FRAME_TIMEOUT_MS,
        DK_OUTPUT_CAP_BYTES, DK_AUTH_TOKEN, DK_AUTH_TOKEN_FILE, DK_LOG_LEVEL,
-       DK_PLAN_MAX_SECONDS, DK_KEYS };
+       DK_PLAN_MAX_SECONDS, DK_HELLO_TIMEOUT_MS, DK_MAX_CONN_PER_ADDRESS,
+       DK_RESERVED_CONNECTIONS, DK_KEYS };
 static const char *const dc_keys[DK_KEYS] = {
     "listen", "port", "data_dir", "max_frame_bytes", "max_connections",
     "idle_timeout_ms", "frame_timeout_ms", "output_cap_bytes", "auth_token",
-    "auth_token_file", "log_level", "plan_max_seconds"};
+    "auth_token_file", "log_level", "plan_max_seconds", "hello_timeout_ms",
+    "max_connections_per_address", "reserved_connections"};
 
 struct dc_range {
     size_t key;
@@ -43,6 +45,9 @@ static const struct dc_range dc_ranges[] = {
     {DK_FRAME_TIMEOUT_MS, 100, 3600u * 1000},
     {DK_OUTPUT_CAP_BYTES, 64u * 1024, 1024u * 1024 * 1024},
     {DK_PLAN_MAX_SECONDS, 0, CFG_DAEMON_PLAN_MAX_SECONDS_MAX},
+    {DK_HELLO_TIMEOUT_MS, 100, 3600u * 1000},
+    {DK_MAX_CONN_PER_ADDRESS, 1, 1000000},
+    {DK_RESERVED_CONNECTIONS, 0, 1000000},
 };
 #define DC_N_RANGES (sizeof(dc_ranges) / sizeof(dc_ranges[0]))
 
@@ -74,6 +79,12 @@ static uint32_t dc_get(const struct cfg_daemon *c, size_t key)
         return c->frame_timeout_ms;
     case DK_PLAN_MAX_SECONDS:
         return c->plan_max_seconds;
+    case DK_HELLO_TIMEOUT_MS:
+        return c->hello_timeout_ms;
+    case DK_MAX_CONN_PER_ADDRESS:
+        return c->max_connections_per_address;
+    case DK_RESERVED_CONNECTIONS:
+        return c->reserved_connections;
     default:
         return c->output_cap_bytes;
     }
@@ -99,6 +110,15 @@ static void dc_set(struct cfg_daemon *c, size_t key, uint32_t v)
         break;
     case DK_PLAN_MAX_SECONDS:
         c->plan_max_seconds = v;
+        break;
+    case DK_HELLO_TIMEOUT_MS:
+        c->hello_timeout_ms = v;
+        break;
+    case DK_MAX_CONN_PER_ADDRESS:
+        c->max_connections_per_address = v;
+        break;
+    case DK_RESERVED_CONNECTIONS:
+        c->reserved_connections = v;
         break;
     default:
         c->output_cap_bytes = v;
@@ -180,6 +200,9 @@ int cfg_daemon_defaults(struct cfg_daemon *c)
     c->max_frame_bytes = CFG_DAEMON_DEFAULT_MAX_FRAME_BYTES;
     c->max_connections = CFG_DAEMON_DEFAULT_MAX_CONNECTIONS;
     c->idle_timeout_ms = CFG_DAEMON_DEFAULT_IDLE_TIMEOUT_MS;
+    c->hello_timeout_ms = CFG_DAEMON_DEFAULT_HELLO_TIMEOUT_MS;
+    c->max_connections_per_address = CFG_DAEMON_DEFAULT_MAX_CONN_PER_ADDRESS;
+    c->reserved_connections = CFG_DAEMON_DEFAULT_RESERVED_CONNECTIONS;
     c->frame_timeout_ms = CFG_DAEMON_DEFAULT_FRAME_TIMEOUT_MS;
     c->output_cap_bytes = CFG_DAEMON_DEFAULT_OUTPUT_CAP_BYTES;
     c->plan_max_seconds = CFG_DAEMON_DEFAULT_PLAN_MAX_SECONDS;
@@ -583,7 +606,11 @@ int cfg_daemon_print(FILE *f, const struct cfg_daemon *c)
     cfg_put_quoted(f, c->data_dir ? c->data_dir : "");
     fprintf(f, "\nmax_frame_bytes: %u\n", c->max_frame_bytes);
     fprintf(f, "max_connections: %u\n", c->max_connections);
+    fprintf(f, "max_connections_per_address: %u\n",
+            c->max_connections_per_address);
+    fprintf(f, "reserved_connections: %u\n", c->reserved_connections);
     fprintf(f, "idle_timeout_ms: %u\n", c->idle_timeout_ms);
+    fprintf(f, "hello_timeout_ms: %u\n", c->hello_timeout_ms);
     fprintf(f, "frame_timeout_ms: %u\n", c->frame_timeout_ms);
     fprintf(f, "output_cap_bytes: %u\n", c->output_cap_bytes);
     if (c->auth_token_file) {
@@ -596,4 +623,42 @@ int cfg_daemon_print(FILE *f, const struct cfg_daemon *c)
     fprintf(f, "log_level: %s\n", cfg_log_level_name(c->log_level));
     fprintf(f, "plan_max_seconds: %u\n", c->plan_max_seconds);
     return ferror(f) ? -EIO : 0;
+}
+
+int cfg_daemon_check_reload(const struct cfg_daemon *running,
+                            const struct cfg_daemon *next,
+                            struct cfg_error *err)
+{
+    struct dc_addr a;
+    char q[64];
+    size_t i;
+
+    memset(err, 0, sizeof(*err));
+    snprintf(err->file, sizeof(err->file), "%s",
+             next->source ? next->source : "");
+    if (next->auth_token != NULL)
+        return 0;
+    /* The listeners stay those of the start: the new listen list would
+     * pass cfg_daemon_check() while an open one serves the network. */
+    for (i = 0; i < running->n_listen; i++) {
+        if (dc_parse_addr(running->listen[i], &a) && dc_is_loopback(&a))
+            continue;
+        cfg_yaml_quote(q, sizeof(q), running->listen[i],
+                       strlen(running->listen[i]));
+        return dc_check_fail(err, "auth_token: cannot be removed while "
+                             "listening on '%s', which is not loopback; "
+                             "restart to apply", q);
+    }
+    return 0;
+}
+
+bool cfg_daemon_same_listeners(const struct cfg_daemon *a,
+                               const struct cfg_daemon *b)
+{
+    if (a->port != b->port || a->n_listen != b->n_listen)
+        return false;
+    for (size_t i = 0; i < a->n_listen; i++)
+        if (strcmp(a->listen[i], b->listen[i]) != 0)
+            return false;
+    return true;
 }

@@ -11,7 +11,18 @@
  *   data_dir: "./mingle-data"
  *   max_frame_bytes: 1048576      1 KiB .. 64 MiB
  *   max_connections: 1024         1 .. 1,000,000
+ *   max_connections_per_address: 64   1 .. 1,000,000: connections from
+ *                                 one peer address (loopback included)
+ *   reserved_connections: 8       0 .. 1,000,000: once this many slots
+ *                                 or fewer are free, each new
+ *                                 connection evicts the oldest one that
+ *                                 has not authenticated (or, with no
+ *                                 such one, the oldest subscriber), so
+ *                                 squatters cannot lock an organizer out
  *   idle_timeout_ms: 300000       1 s .. 1 day
+ *   hello_timeout_ms: 5000        100 ms .. 1 hour: with a token, a
+ *                                 connection that has not passed Hello
+ *                                 within it is closed
  *   frame_timeout_ms: 10000       100 ms .. 1 hour: a started frame must
  *                                 complete within it
  *   output_cap_bytes: 8388608     queued output per connection, 64 KiB..1 GiB
@@ -31,6 +42,7 @@
 #ifndef MINGLE_DAEMON_CONFIG_H
 #define MINGLE_DAEMON_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,6 +57,9 @@
 #define CFG_DAEMON_DEFAULT_MAX_FRAME_BYTES (1024u * 1024)
 #define CFG_DAEMON_DEFAULT_MAX_CONNECTIONS 1024u
 #define CFG_DAEMON_DEFAULT_IDLE_TIMEOUT_MS 300000u
+#define CFG_DAEMON_DEFAULT_HELLO_TIMEOUT_MS 5000u
+#define CFG_DAEMON_DEFAULT_MAX_CONN_PER_ADDRESS 64u
+#define CFG_DAEMON_DEFAULT_RESERVED_CONNECTIONS 8u
 #define CFG_DAEMON_DEFAULT_FRAME_TIMEOUT_MS 10000u
 #define CFG_DAEMON_DEFAULT_OUTPUT_CAP_BYTES (8u * 1024 * 1024)
 #define CFG_DAEMON_DEFAULT_PLAN_MAX_SECONDS 60u
@@ -74,6 +89,9 @@ struct cfg_daemon {
     uint32_t frame_timeout_ms;
     uint32_t output_cap_bytes;
     uint32_t plan_max_seconds; /* 0: no background planning */
+    uint32_t hello_timeout_ms;
+    uint32_t max_connections_per_address;
+    uint32_t reserved_connections;
     char *auth_token;      /* the secret; NULL: no authentication */
     char *auth_token_file; /* where auth_token came from; NULL if inline */
     enum cfg_log_level log_level;
@@ -105,6 +123,19 @@ int cfg_daemon_parse(const char *buf, size_t len, const char *name,
  * otherwise hand the event to anyone on the network.  Returns 0, or
  * -EINVAL with *err filled (c->source as the file, no position). */
 int cfg_daemon_check(const struct cfg_daemon *c, struct cfg_error *err);
+
+/* Checks a reload: `next` (already through cfg_daemon_check()) against
+ * `running`, whose listeners are the ones open.  Removing the token while
+ * a non-loopback listener is open is refused.  Returns 0, or -EINVAL with
+ * *err filled (next->source as the file). */
+int cfg_daemon_check_reload(const struct cfg_daemon *running,
+                            const struct cfg_daemon *next,
+                            struct cfg_error *err);
+
+/* Whether `a` and `b` listen on the same addresses, in the same order,
+ * on the same port.  Both must have passed cfg_daemon_check(). */
+bool cfg_daemon_same_listeners(const struct cfg_daemon *a,
+                               const struct cfg_daemon *b);
 
 /* Writes the effective config as YAML that cfg_daemon_load() reads back.
  * A token read from a file is printed as its auth_token_file; an inline

@@ -109,6 +109,9 @@ static void assert_defaults(const struct cfg_daemon *c)
     assert_int_equal(c->frame_timeout_ms, 10000);
     assert_int_equal(c->output_cap_bytes, 8 * 1024 * 1024);
     assert_int_equal(c->plan_max_seconds, 60);
+    assert_int_equal(c->hello_timeout_ms, 5000);
+    assert_int_equal(c->max_connections_per_address, 64);
+    assert_int_equal(c->reserved_connections, 8);
     assert_null(c->auth_token);
     assert_null(c->auth_token_file);
     assert_int_equal(c->log_level, CFG_LOG_INFO);
@@ -163,7 +166,10 @@ static void test_every_key(void **state)
              "output_cap_bytes: 65536\n"
              "auth_token_file: \"%s\"\n"
              "log_level: debug\n"
-             "plan_max_seconds: 0\n",
+             "plan_max_seconds: 0\n"
+             "hello_timeout_ms: 100\n"
+             "max_connections_per_address: 3\n"
+             "reserved_connections: 0\n",
              tok);
     parse_ok(yaml, &c);
     assert_int_equal(c.n_listen, 4);
@@ -182,6 +188,9 @@ static void test_every_key(void **state)
     assert_string_equal(c.auth_token_file, tok);
     assert_int_equal(c.log_level, CFG_LOG_DEBUG);
     assert_int_equal(c.plan_max_seconds, 0);
+    assert_int_equal(c.hello_timeout_ms, 100);
+    assert_int_equal(c.max_connections_per_address, 3);
+    assert_int_equal(c.reserved_connections, 0);
     cfg_daemon_free(&c);
 
     parse_ok("auth_token: \"" TOKEN "\"\nlog_level: error\nport: 65535\n"
@@ -427,6 +436,43 @@ static void test_check(void **state)
     cfg_daemon_free(&c);
 }
 
+/* The listeners stay those of the start, so a reload is judged by them. */
+static void test_check_reload(void **state)
+{
+    struct cfg_daemon running, next;
+    struct cfg_error err;
+
+    (void)state;
+    parse_ok("listen: [\"127.0.0.1\", \"0.0.0.0\"]\nauth_token: " TOKEN "\n",
+             &running);
+    /* Loopback only and no token: fine on its own, not with 0.0.0.0
+     * still open. */
+    parse_ok("listen: [\"127.0.0.1\"]\n", &next);
+    assert_int_equal(cfg_daemon_check(&next, &err), 0);
+    assert_int_equal(cfg_daemon_check_reload(&running, &next, &err), -EINVAL);
+    assert_string_equal(err.file, "d.yaml");
+    assert_non_null(strstr(err.msg, "'0.0.0.0'"));
+    assert_non_null(strstr(err.msg, "auth_token: cannot be removed"));
+    cfg_daemon_free(&next);
+
+    /* A rotated token is not a removed one. */
+    parse_ok("listen: [\"127.0.0.1\"]\nauth_token: rotated-" TOKEN "\n",
+             &next);
+    assert_int_equal(cfg_daemon_check_reload(&running, &next, &err), 0);
+    cfg_daemon_free(&next);
+    cfg_daemon_free(&running);
+
+    /* Loopback listeners only: the token may go. */
+    parse_ok("listen: [\"127.0.0.1\", \"::1\"]\nauth_token: " TOKEN "\n",
+             &running);
+    parse_ok("", &next);
+    assert_int_equal(cfg_daemon_check_reload(&running, &next, &err), 0);
+    assert_true(cfg_daemon_same_listeners(&running, &running));
+    assert_false(cfg_daemon_same_listeners(&running, &next));
+    cfg_daemon_free(&next);
+    cfg_daemon_free(&running);
+}
+
 /* Prints `c` to a file, loads it back and compares. */
 static void round_trip(const struct cfg_daemon *c)
 {
@@ -458,6 +504,10 @@ static void round_trip(const struct cfg_daemon *c)
     assert_int_equal(back.output_cap_bytes, c->output_cap_bytes);
     assert_int_equal(back.log_level, c->log_level);
     assert_int_equal(back.plan_max_seconds, c->plan_max_seconds);
+    assert_int_equal(back.hello_timeout_ms, c->hello_timeout_ms);
+    assert_int_equal(back.max_connections_per_address,
+                     c->max_connections_per_address);
+    assert_int_equal(back.reserved_connections, c->reserved_connections);
     if (c->auth_token) {
         assert_string_equal(back.auth_token, c->auth_token);
         assert_string_equal(back.auth_token_file, c->auth_token_file);
@@ -488,7 +538,8 @@ static void test_print_round_trip(void **state)
              "max_frame_bytes: 2048\nmax_connections: 7\n"
              "idle_timeout_ms: 1000\nframe_timeout_ms: 100\n"
              "output_cap_bytes: 70000\nlog_level: error\n"
-             "plan_max_seconds: 7\n"
+             "plan_max_seconds: 7\nhello_timeout_ms: 250\n"
+             "max_connections_per_address: 2\nreserved_connections: 3\n"
              "auth_token_file: '%s'\n",
              tok);
     parse_ok(yaml, &c);
@@ -506,7 +557,7 @@ static void test_print_round_trip(void **state)
     assert_non_null(strstr(out, "\nauth_token: \"<redacted>\"\n"));
     assert_int_equal(cfg_daemon_parse(out, out_len, "p.yaml", &c, &err),
                      -EINVAL);
-    assert_int_equal(err.line, 10);
+    assert_int_equal(err.line, 13);
     assert_non_null(strstr(err.msg, "auth_token: the token must be 16"));
     free(out);
     cfg_daemon_free(&c);
@@ -523,6 +574,7 @@ int main(void)
         cmocka_unit_test(test_all_or_nothing),
         cmocka_unit_test(test_file_size),
         cmocka_unit_test(test_check),
+        cmocka_unit_test(test_check_reload),
         cmocka_unit_test(test_print_round_trip),
     };
 
