@@ -34,6 +34,7 @@ struct conn {
     struct event *frame_ev; /* deadline of the frame in progress */
     struct event *idle_ev;  /* deadline for the next complete request */
     struct event *flush_ev; /* deadline of a closing connection's flush */
+    struct event *hello_ev; /* deadline for passing Hello */
     struct conn_limits limits;
     const struct conn_hooks *hooks;
     void *owner;
@@ -87,6 +88,7 @@ static void conn_finish(struct conn *c)
     event_del(c->frame_ev);
     event_del(c->idle_ev);
     event_del(c->flush_ev);
+    event_del(c->hello_ev);
     bufferevent_disable(c->bev, EV_READ | EV_WRITE);
     /* A FIN after our last byte tells the peer the close is deliberate,
      * even if unread input turns the final close() into a reset. */
@@ -111,6 +113,7 @@ void conn_close(struct conn *c, enum dispatch_error code, const char *why)
     log_msg(LOG_LEVEL_INFO, c->id, "closing: %s", why);
     event_del(c->frame_ev);
     event_del(c->idle_ev);
+    event_del(c->hello_ev);
     bufferevent_disable(c->bev, EV_READ);
 
     struct evbuffer *out = bufferevent_get_output(c->bev);
@@ -233,6 +236,15 @@ static void conn_idle_timeout_cb(evutil_socket_t fd, short what, void *arg)
     conn_close(arg, DISPATCH_ERR_IDLE_TIMEOUT, "idle timeout");
 }
 
+static void conn_hello_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct conn *c = arg;
+    (void)fd;
+    (void)what;
+    if (!c->session.authenticated)
+        conn_close(c, DISPATCH_ERR_UNAUTHENTICATED, "no Hello in time");
+}
+
 static void conn_flush_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -255,7 +267,9 @@ struct conn *conn_new(struct event_base *base, int fd, uint64_t id,
     c->frame_ev = evtimer_new(base, conn_frame_timeout_cb, c);
     c->idle_ev = evtimer_new(base, conn_idle_timeout_cb, c);
     c->flush_ev = evtimer_new(base, conn_flush_timeout_cb, c);
-    if (c->frame_ev == NULL || c->idle_ev == NULL || c->flush_ev == NULL)
+    c->hello_ev = evtimer_new(base, conn_hello_timeout_cb, c);
+    if (c->frame_ev == NULL || c->idle_ev == NULL || c->flush_ev == NULL ||
+        c->hello_ev == NULL)
         goto fail;
     size_t sndbuf = limits->output_cap_bytes < CONN_SNDBUF_MAX_BYTES
                         ? limits->output_cap_bytes
@@ -278,6 +292,7 @@ struct conn *conn_new(struct event_base *base, int fd, uint64_t id,
     conn_set_watermark(c);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     conn_arm_idle(c);
+    conn_arm(c->hello_ev, c->limits.hello_timeout_ms);
     return c;
 
 fail:
@@ -297,6 +312,8 @@ void conn_free(struct conn *c)
         event_free(c->idle_ev);
     if (c->flush_ev != NULL)
         event_free(c->flush_ev);
+    if (c->hello_ev != NULL)
+        event_free(c->hello_ev);
     free(c);
 }
 
@@ -332,6 +349,9 @@ int conn_send(struct conn *c, const uint8_t *frame, size_t len)
 void conn_set_limits(struct conn *c, const struct conn_limits *limits)
 {
     c->limits = *limits;
+    /* The token is gone: no Hello is owed any more. */
+    if (limits->hello_timeout_ms == 0)
+        event_del(c->hello_ev);
     if (!c->closing)
         conn_set_watermark(c);
 }

@@ -14,6 +14,10 @@
  *     idle_timeout_ms is closed (Error IDLE_TIMEOUT).  Subscribers are
  *     exempt while subscribed: waiting for pushes is their job, and the
  *     output cap already bounds what a dead subscriber costs.
+ *   - Hello deadline: with hello_timeout_ms set (the owner sets it only
+ *     when a token is required), a connection whose session has not
+ *     authenticated within it is closed (Error UNAUTHENTICATED): a silent
+ *     peer must not hold a slot for the whole idle timeout.
  *   - output: a send that would grow the unsent output beyond
  *     output_cap_bytes drops the peer at once, without flushing; a send to
  *     an empty output is always accepted, so one large reply fits.  The
@@ -50,6 +54,7 @@ struct conn_limits {
     uint32_t max_frame_bytes;
     uint32_t frame_timeout_ms;
     uint32_t idle_timeout_ms;
+    uint32_t hello_timeout_ms; /* armed once, at conn_new() */
     size_t output_cap_bytes;
 };
 
@@ -88,7 +93,8 @@ int conn_send(struct conn *c, const uint8_t *frame, size_t len);
 void conn_close(struct conn *c, enum dispatch_error code, const char *why);
 
 /* Applies new limits (a config reload); running timers keep their
- * deadline, later ones use the new values. */
+ * deadline, later ones use the new values, except that a hello_timeout_ms
+ * of 0 cancels a running Hello deadline. */
 void conn_set_limits(struct conn *c, const struct conn_limits *limits);
 
 /* Tells the connection whether it has subscriptions (idle exemption). */

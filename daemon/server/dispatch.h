@@ -119,6 +119,7 @@ enum dispatch_verdict dispatch_handle(struct dispatch *d, void *peer,
 enum dispatch_error {
     DISPATCH_ERR_FRAME_TOO_BIG = 2,
     DISPATCH_ERR_BAD_FRAME = 3,
+    DISPATCH_ERR_UNAUTHENTICATED = 4,
     DISPATCH_ERR_RESOURCE_EXHAUSTED = 8,
     DISPATCH_ERR_UNAVAILABLE = 10,
     DISPATCH_ERR_FRAME_TIMEOUT = 12,

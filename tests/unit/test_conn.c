@@ -62,7 +62,7 @@ static const struct conn_hooks fix_hooks = {
     .done = fix_done,
 };
 
-static struct fix *fix_open(uint32_t frame_ms, uint32_t idle_ms, size_t cap)
+static struct fix *fix_open_limits(const struct conn_limits *limits)
 {
     struct fix *f = calloc(1, sizeof(*f));
     int sv[2];
@@ -71,18 +71,24 @@ static struct fix *fix_open(uint32_t frame_ms, uint32_t idle_ms, size_t cap)
     assert_int_equal(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
     assert_int_equal(fcntl(sv[1], F_SETFL, O_NONBLOCK), 0);
     f->peer = sv[1];
-    f->limits = (struct conn_limits){
-        .max_frame_bytes = 1024,
-        .frame_timeout_ms = frame_ms,
-        .idle_timeout_ms = idle_ms,
-        .output_cap_bytes = cap,
-    };
+    f->limits = *limits;
     f->verdict = DISPATCH_CONTINUE;
     f->base = event_base_new();
     assert_non_null(f->base);
     f->conn = conn_new(f->base, sv[0], 7, &f->limits, &fix_hooks, f);
     assert_non_null(f->conn);
     return f;
+}
+
+static struct fix *fix_open(uint32_t frame_ms, uint32_t idle_ms, size_t cap)
+{
+    const struct conn_limits limits = {
+        .max_frame_bytes = 1024,
+        .frame_timeout_ms = frame_ms,
+        .idle_timeout_ms = idle_ms,
+        .output_cap_bytes = cap,
+    };
+    return fix_open_limits(&limits);
 }
 
 static void fix_close(struct fix *f)
@@ -243,6 +249,50 @@ static void test_idle_timeout_spares_subscribers(void **state)
     fix_close(f);
 }
 
+/* The Hello deadline closes a connection that sent requests but never
+ * authenticated, well before its idle timeout; a session that passed
+ * Hello in time is spared, and so is any once the deadline is off. */
+static void test_hello_deadline(void **state)
+{
+    const struct conn_limits limits = {
+        .max_frame_bytes = 1024,
+        .frame_timeout_ms = 1000,
+        .idle_timeout_ms = 5000,
+        .hello_timeout_ms = 80,
+        .output_cap_bytes = 65536,
+    };
+    (void)state;
+    struct fix *f = fix_open_limits(&limits);
+    const uint8_t one[] = {1, 'a'};
+    double t0 = now_ms();
+    for (int i = 0; i < 5 && !f->done; i++) {
+        fix_write(f, one, sizeof(one));
+        fix_run(f, 30, true);
+    }
+    fix_run(f, 1000, true);
+    assert_int_equal(f->done, 1);
+    assert_true(now_ms() - t0 < 1000);
+    uint8_t buf[512];
+    assert_error_frame(buf, fix_read_all(f, buf, sizeof(buf)),
+                       DISPATCH_ERR_UNAUTHENTICATED);
+    fix_close(f);
+
+    f = fix_open_limits(&limits);
+    conn_session(f->conn)->authenticated = true;
+    fix_run(f, 300, true);
+    assert_int_equal(f->done, 0);
+    fix_close(f);
+
+    /* A reload that drops the token cancels the deadline. */
+    struct conn_limits none = limits;
+    none.hello_timeout_ms = 0;
+    f = fix_open_limits(&limits);
+    conn_set_limits(f->conn, &none);
+    fix_run(f, 300, true);
+    assert_int_equal(f->done, 0);
+    fix_close(f);
+}
+
 static void test_close_verdict_flushes_reply(void **state)
 {
     (void)state;
@@ -325,6 +375,7 @@ int main(void)
         cmocka_unit_test(test_bad_varint),
         cmocka_unit_test(test_frame_timeout),
         cmocka_unit_test(test_idle_timeout_spares_subscribers),
+        cmocka_unit_test(test_hello_deadline),
         cmocka_unit_test(test_close_verdict_flushes_reply),
         cmocka_unit_test(test_output_cap_drops_stalled_peer),
         cmocka_unit_test(test_one_large_reply_fits_empty_output),
