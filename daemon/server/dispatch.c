@@ -479,19 +479,22 @@ enum dispatch_verdict dispatch_handle(struct dispatch *d, void *peer,
 int dispatch_set_auth_token(struct dispatch *d, const char *token)
 {
     char *copy = NULL;
+    int changed;
 
     if (token != NULL && token[0] != '\0') {
         copy = strdup(token);
         if (copy == NULL)
             return -ENOMEM;
     }
+    changed = (copy == NULL) != (d->token == NULL) ||
+              (copy != NULL && strcmp(copy, d->token) != 0);
     if (d->token != NULL) {
         explicit_bzero(d->token, d->token_len);
         free(d->token);
     }
     d->token = copy;
     d->token_len = copy ? strlen(copy) : 0;
-    return 0;
+    return changed;
 }
 
 struct dispatch *dispatch_new(const struct dispatch_config *cfg,

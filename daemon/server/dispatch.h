@@ -90,8 +90,9 @@ struct dispatch *dispatch_new(const struct dispatch_config *cfg,
                               int *err, char *msg, size_t msgcap);
 
 /* Replaces the auth token (SIGHUP): NULL or "" means none is required.
- * Connections that already passed Hello stay authenticated; new ones need
- * the new token.  Returns 0, or -ENOMEM with the old token kept. */
+ * Sessions are not touched: closing those opened with an old token is the
+ * transport's call.  Returns 1 when the token changed, 0 when it is the
+ * same, or -ENOMEM with the old token kept. */
 int dispatch_set_auth_token(struct dispatch *d, const char *token);
 
 /* Frees the dispatcher and its state; NULL is a no-op. */

@@ -30,6 +30,7 @@
 #include <event2/util.h>
 #include <event2/listener.h>
 
+#include "admit.h"
 #include "conn.h"
 #include "daemon_config.h"
 #include "dispatch.h"
@@ -58,6 +59,7 @@ struct server_client {
     struct server_client *prev;
     struct server_client *next;
     struct server_client *next_dead;
+    struct sockaddr_storage addr; /* the peer's, for per-address limits */
     uint32_t subs; /* topics this client is subscribed to */
     bool dead;
 };
@@ -90,7 +92,8 @@ struct server {
     const struct cfg_daemon *cfg; /* as started; borrowed */
     const char *config_path;
     struct conn_limits limits;
-    uint32_t max_connections;
+    struct admit_limits admit;
+    bool token_set;
 
     struct server_client *clients;
     struct server_client *dead;
@@ -109,17 +112,12 @@ struct server {
 
 static enum log_level server_log_level(enum cfg_log_level level)
 {
-    switch (level) {
-    case CFG_LOG_ERROR:
-        return LOG_LEVEL_ERROR;
-    case CFG_LOG_WARN:
-        return LOG_LEVEL_WARN;
-    case CFG_LOG_DEBUG:
-        return LOG_LEVEL_DEBUG;
-    case CFG_LOG_INFO:
-        break;
-    }
-    return LOG_LEVEL_INFO;
+    static const enum log_level map[] = {
+        [CFG_LOG_ERROR] = LOG_LEVEL_ERROR, [CFG_LOG_WARN] = LOG_LEVEL_WARN,
+        [CFG_LOG_INFO] = LOG_LEVEL_INFO, [CFG_LOG_DEBUG] = LOG_LEVEL_DEBUG};
+
+    return (size_t)level < sizeof(map) / sizeof(map[0]) ? map[level]
+                                                        : LOG_LEVEL_INFO;
 }
 
 /* The settings that may change while running (see server.h). */
@@ -130,24 +128,12 @@ static void server_apply_cfg(struct server *srv, const struct cfg_daemon *cfg,
     srv->limits.frame_timeout_ms = cfg->frame_timeout_ms;
     srv->limits.idle_timeout_ms = cfg->idle_timeout_ms;
     srv->limits.output_cap_bytes = cfg->output_cap_bytes;
-    srv->max_connections = cfg->max_connections;
+    srv->token_set = cfg->auth_token != NULL;
+    srv->limits.hello_timeout_ms = srv->token_set ? cfg->hello_timeout_ms : 0;
+    srv->admit = (struct admit_limits){cfg->max_connections,
+                                       cfg->max_connections_per_address,
+                                       cfg->reserved_connections};
     log_set_level(server_log_level(cfg->log_level));
-}
-
-static bool server_str_eq(const char *a, const char *b)
-{
-    return strcmp(a != NULL ? a : "", b != NULL ? b : "") == 0;
-}
-
-static bool server_listen_changed(const struct cfg_daemon *a,
-                                  const struct cfg_daemon *b)
-{
-    if (a->port != b->port || a->n_listen != b->n_listen)
-        return true;
-    for (size_t i = 0; i < a->n_listen; i++)
-        if (!server_str_eq(a->listen[i], b->listen[i]))
-            return true;
-    return false;
 }
 
 static void server_reload(struct server *srv)
@@ -161,7 +147,8 @@ static void server_reload(struct server *srv)
         return;
     }
     if (cfg_daemon_load(srv->config_path, &next, &err) != 0 ||
-        cfg_daemon_check(&next, &err) != 0) {
+        cfg_daemon_check(&next, &err) != 0 ||
+        cfg_daemon_check_reload(srv->cfg, &next, &err) != 0) {
         log_msg(LOG_LEVEL_ERROR, 0, "SIGHUP: %s; config kept",
                 cfg_error_format(&err, msg, sizeof(msg)));
         goto out;
@@ -169,19 +156,27 @@ static void server_reload(struct server *srv)
     /* Compared with the config the daemon started with: these are fixed
      * by the listeners and by dispatch (HelloReply). */
     const struct cfg_daemon *boot = srv->cfg;
-    if (server_listen_changed(boot, &next))
+    if (!cfg_daemon_same_listeners(boot, &next))
         log_msg(LOG_LEVEL_WARN, 0,
                 "SIGHUP: listen addresses or port differ; restart to apply");
-    if (!server_str_eq(boot->data_dir, next.data_dir))
+    if (strcmp(boot->data_dir, next.data_dir) != 0)
         log_msg(LOG_LEVEL_WARN, 0,
                 "SIGHUP: data_dir differs; restart to apply");
     if (boot->max_frame_bytes != next.max_frame_bytes)
         log_msg(LOG_LEVEL_WARN, 0,
                 "SIGHUP: max_frame_bytes differs; restart to apply");
-    if (dispatch_set_auth_token(srv->dispatch, next.auth_token) < 0) {
+    bool had_token = srv->token_set;
+    int changed = dispatch_set_auth_token(srv->dispatch, next.auth_token);
+    if (changed < 0) {
         log_msg(LOG_LEVEL_ERROR, 0, "SIGHUP: out of memory; config kept");
         goto out;
     }
+    /* A rotated token is usually a leaked one: nobody keeps its rights. */
+    for (struct server_client *cl = srv->clients; cl != NULL; cl = cl->next)
+        if (changed && next.auth_token != NULL && !cl->dead &&
+            (!had_token || conn_session(cl->conn)->authenticated))
+            conn_close(cl->conn, DISPATCH_ERR_UNAUTHENTICATED,
+                       "the auth token changed");
     if ((boot->plan_max_seconds == 0) != (next.plan_max_seconds == 0))
         log_msg(LOG_LEVEL_WARN, 0, "SIGHUP: plan_max_seconds turns "
                 "background planning %s; restart to apply",
@@ -465,38 +460,40 @@ static void server_reap_cb(evutil_socket_t fd, short what, void *arg)
         event_base_loopbreak(srv->base);
 }
 
-/* Over the connection limit: tell the peer in one small write and close.
- * No connection object is spent on it, so a flood costs nothing lasting. */
-static void server_refuse(int fd)
+/* Makes room for a newcomer from `sa` or says why not (admit.h).  The
+ * list is newest first, so `>=` leaves the oldest of the highest rank. */
+static const char *server_admit(struct server *srv, const struct sockaddr *sa)
 {
-    uint8_t *frame = NULL;
-    size_t len = 0;
-    if (dispatch_error_frame(DISPATCH_ERR_RESOURCE_EXHAUSTED,
-                             "too many connections", &frame, &len) == 0) {
-        ssize_t n = send(fd, frame, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-        (void)n;
-    }
-    free(frame);
-    shutdown(fd, SHUT_WR);
-    close(fd);
-}
+    struct admit_count n = {0};
+    struct server_client *victim = NULL, *addr_victim = NULL;
 
-static void server_format_addr(const struct sockaddr *sa, char *buf,
-                               size_t cap)
-{
-    char host[INET6_ADDRSTRLEN] = "?";
-    unsigned port = 0;
-    if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-        port = ntohs(in6->sin6_port);
-        snprintf(buf, cap, "[%s]:%u", host, port);
-    } else {
-        const struct sockaddr_in *in4 = (const struct sockaddr_in *)sa;
-        inet_ntop(AF_INET, &in4->sin_addr, host, sizeof(host));
-        port = ntohs(in4->sin_port);
-        snprintf(buf, cap, "%s:%u", host, port);
+    for (struct server_client *cl = srv->clients; cl != NULL; cl = cl->next) {
+        if (cl->dead || conn_is_closing(cl->conn))
+            continue;
+        bool same = admit_same_address(&cl->addr, sa);
+        enum admit_rank r = admit_rank(srv->token_set,
+                                       conn_session(cl->conn)->authenticated,
+                                       cl->subs > 0);
+        n.live++;
+        n.from_address += same;
+        if (r != ADMIT_RANK_KEEP && r >= n.victim_rank) {
+            victim = cl;
+            n.victim_rank = r;
+        }
+        if (same && r != ADMIT_RANK_KEEP && r >= n.address_victim_rank) {
+            addr_victim = cl;
+            n.address_victim_rank = r;
+        }
     }
+    enum admit_verdict v = admit_decide(&srv->admit, &n);
+    if (v == ADMIT_EVICT_ADDRESS)
+        victim = addr_victim;
+    if (v == ADMIT_EVICT || v == ADMIT_EVICT_ADDRESS)
+        conn_close(victim->conn, DISPATCH_ERR_RESOURCE_EXHAUSTED,
+                   "evicted for a new connection");
+    return v == ADMIT_REFUSE_ADDRESS ? "too many connections from this address"
+           : v == ADMIT_REFUSE_FULL  ? "too many connections"
+                                     : NULL;
 }
 
 static void server_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
@@ -504,29 +501,30 @@ static void server_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 {
     struct server *srv = arg;
     char peer[INET6_ADDRSTRLEN + 16];
+    const char *why = "shutting down";
     (void)l;
-    (void)salen;
-    server_format_addr(sa, peer, sizeof(peer));
+    admit_format_addr(sa, peer, sizeof(peer));
 
-    if (srv->stopping || srv->n_clients >= srv->max_connections) {
-        log_msg(LOG_LEVEL_WARN, 0, "refusing %s: %s", peer,
-                srv->stopping ? "shutting down" : "too many connections");
-        server_refuse(fd);
+    if (srv->stopping || (why = server_admit(srv, sa)) != NULL) {
+        log_msg(LOG_LEVEL_WARN, 0, "refusing %s: %s", peer, why);
+        admit_refuse(fd, why);
         return;
     }
     struct server_client *cl = calloc(1, sizeof(*cl));
     if (cl == NULL) {
-        server_refuse(fd);
+        admit_refuse(fd, "out of memory");
         return;
     }
     cl->srv = srv;
+    memcpy(&cl->addr, sa, (size_t)salen < sizeof(cl->addr)
+                              ? (size_t)salen : sizeof(cl->addr));
     uint64_t id = ++srv->next_conn_id;
     cl->conn =
         conn_new(srv->base, fd, id, &srv->limits, &server_conn_hooks, cl);
     if (cl->conn == NULL) {
         log_msg(LOG_LEVEL_ERROR, 0, "refusing %s: out of memory", peer);
         free(cl);
-        server_refuse(fd);
+        admit_refuse(fd, "out of memory");
         return;
     }
     cl->next = srv->clients;
@@ -611,7 +609,7 @@ static int server_listen_one(struct server *srv, const char *addr,
         char name[INET6_ADDRSTRLEN + 16];
         if (getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&bound,
                         &blen) == 0) {
-            server_format_addr((struct sockaddr *)&bound, name, sizeof(name));
+            admit_format_addr((struct sockaddr *)&bound, name, sizeof(name));
             log_msg(LOG_LEVEL_INFO, 0, "listening on %s", name);
         }
     }

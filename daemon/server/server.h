@@ -1,9 +1,11 @@
 /* server.h -- the live daemon: listeners, connections, signals, pushes.
  *
  * server_run() owns one libevent loop for the life of the daemon.  It
- * listens on every configured address, accepts connections up to
- * max_connections (beyond that: an Error RESOURCE_EXHAUSTED frame, then
- * close), hands request frames to dispatch (dispatch.h) and implements
+ * listens on every configured address, admits connections by the limits
+ * of admit.h (max_connections, max_connections_per_address and the
+ * reserve; a refused peer gets an Error RESOURCE_EXHAUSTED frame, then
+ * close), closes those that have not passed Hello within hello_timeout_ms
+ * when a token is set, hands request frames to dispatch (dispatch.h) and implements
  * the transport side of dispatch: sending, subscriptions and fan-out of
  * pushed rounds.
  *
@@ -21,8 +23,12 @@
  * short), and make server_run() return 0.  SIGHUP reloads the config file
  * all-or-nothing: a file that fails to load or check is logged and the
  * running config kept; timeouts, the output cap, max_connections and the
- * log level apply at once (to connections already open too), and a new
- * auth token to connections that have not said Hello yet.  A changed
+ * log level apply at once (to connections already open too), the
+ * connection limits to the next newcomer and the Hello deadline to the
+ * next connection.  A new auth token closes every connection that passed
+ * Hello with the old one (or came in when there was none); removing the
+ * token is refused while a listener that is not loopback is open
+ * (cfg_daemon_check_reload(): the listeners are those of the start).  A changed
  * listen address, port, data_dir or max_frame_bytes is logged as needing
  * a restart and otherwise ignored: listeners and the store are set up
  * once.

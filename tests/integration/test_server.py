@@ -8,9 +8,11 @@ from its "listening on ADDR:PORT" log line) with a config file of small
 limits, and checks what the transport promises: malformed and oversized
 frames get an Error and a close while others are served, frames split
 across or packed into reads, the connection limit, the idle and frame
-timeouts, the auth token, identical pushes to subscribers, a stalled
-subscriber dropped at its output cap, SIGHUP reload and a clean SIGTERM
-exit.  Protobuf is written by hand: only varints and length-delimited
+timeouts, the auth token and the Hello deadline, admission (squatters
+evicted so an organizer gets in, the per-address limit), identical pushes
+to subscribers, a stalled subscriber dropped at its output cap, SIGHUP
+reload (a rotated token closes old sessions, the token cannot be removed
+while 0.0.0.0 is open) and a clean SIGTERM exit.  Protobuf is written by hand: only varints and length-delimited
 fields are needed.  A sanitizer report in the daemon's log is a failure.
 """
 import os
@@ -36,6 +38,8 @@ IDLE_MS = 1500
 FRAME_MS = 600
 CAP = 65536
 MAX_CONN = 6
+ADMIT_CONN = 32
+HELLO_MS = 400
 TOKEN = "s3cret-token-0123456789"
 
 
@@ -235,13 +239,15 @@ class Daemon:
             raise Failure("%s: no 'listening on' line:\n%s" % (name, self.log()))
 
     def write_config(self, extra=""):
+        """The test limits; a key in `extra` replaces the default."""
+        base = [("max_frame_bytes", MAX_FRAME), ("max_connections", MAX_CONN),
+                ("idle_timeout_ms", IDLE_MS), ("frame_timeout_ms", FRAME_MS),
+                ("output_cap_bytes", CAP), ("log_level", "debug")]
+        given = set(re.findall(r"^(\w+):", extra, re.M))
         with open(self.config, "w") as f:
-            f.write("max_frame_bytes: %d\n" % MAX_FRAME)
-            f.write("max_connections: %d\n" % MAX_CONN)
-            f.write("idle_timeout_ms: %d\n" % IDLE_MS)
-            f.write("frame_timeout_ms: %d\n" % FRAME_MS)
-            f.write("output_cap_bytes: %d\n" % CAP)
-            f.write("log_level: debug\n")
+            for key, value in base:
+                if key not in given:
+                    f.write("%s: %s\n" % (key, value))
             f.write(extra)
 
     def _read(self):
@@ -527,12 +533,13 @@ def test_token(d):
 
 
 def test_token_reload(d):
-    """SIGHUP rotates the token: new connections need the new one, a
-    connection that already said Hello keeps working."""
+    """SIGHUP rotates the token: new connections need the new one, and a
+    connection that said Hello with the old one is closed."""
     old = d.client()
     check(old.call(1, REQ_HELLO, hello(TOKEN)).kind == RESP_HELLO, "hello")
     new_token = "rotated-" + TOKEN
-    d.write_config("auth_token: %s\n" % new_token)
+    d.write_config("auth_token: %s\nhello_timeout_ms: %d\n"
+                   % (new_token, HELLO_MS))
     d.proc.send_signal(signal.SIGHUP)
     check(d.wait_log(r"SIGHUP: config reloaded"), "token config not reloaded")
     c = d.client()
@@ -542,9 +549,124 @@ def test_token_reload(d):
     check(c.call(1, REQ_HELLO, hello(new_token)).kind == RESP_HELLO,
           "Hello with the new token")
     c.close()
-    check(old.call(2, REQ_GET_STATS, fv(1, 0)).kind == RESP_STATS,
-          "an authenticated connection survives the rotation")
+    expect_error(old, UNAUTHENTICATED, "a session of the old token")
     old.close()
+
+
+def test_hello_deadline(d):
+    """With a token, a silent connection is closed at the Hello deadline,
+    long before the idle timeout; one that passed Hello is not."""
+    good = d.client()
+    check(good.call(1, REQ_HELLO, hello(TOKEN)).kind == RESP_HELLO, "hello")
+    t0 = time.monotonic()
+    silent = d.client()
+    r = silent.recv(timeout=IDLE_MS / 1000.0 + 3)
+    elapsed = time.monotonic() - t0
+    check(r is not None and r.code == UNAUTHENTICATED,
+          "silent: expected UNAUTHENTICATED, got %r" % (r and r.code))
+    check(elapsed < HELLO_MS / 1000.0 + 0.5,
+          "Hello deadline took %.2f s (set to %d ms)" % (elapsed, HELLO_MS))
+    check(silent.closed(), "silent connection not closed")
+    check(good.call(2, REQ_GET_STATS, fv(1, 0)).kind == RESP_STATS,
+          "the authenticated connection was closed too")
+    good.close()
+
+
+def organizer_gets_in(d, token):
+    t0 = time.monotonic()
+    c = d.client()
+    r = c.call(1, REQ_HELLO, hello(token))
+    elapsed = time.monotonic() - t0
+    check(r.kind == RESP_HELLO, "organizer refused: error %r" % r.code)
+    check(elapsed < 1.0, "organizer got in after %.2f s" % elapsed)
+    return c
+
+
+def test_squatters_token(d):
+    """max_connections squatters, silent or sending Subscribe without
+    Hello, cannot keep an organizer with the token out."""
+    squat = []
+    for rnd in range(3):
+        for i in range(ADMIT_CONN + 8):
+            c = d.client()
+            if i % 2:
+                c.send(request(1, REQ_SUBSCRIBE, fv(1, 1)))
+            squat.append(c)
+        time.sleep(0.2)
+        org = organizer_gets_in(d, TOKEN)
+        check(org.call(2, REQ_GET_STATS, fv(1, 0)).kind == RESP_STATS,
+              "round %d: organizer not served" % rnd)
+        org.close()
+    sub = squat[-1]  # the newest: not evicted
+    r = sub.recv()
+    check(r is not None and r.code == UNAUTHENTICATED,
+          "Subscribe before Hello: expected UNAUTHENTICATED, got %r"
+          % (r and r.code))
+    check(d.wait_log(r"evicted for a new connection"), "nobody was evicted")
+    for c in squat:
+        c.close()
+
+
+def test_per_address(d):
+    """max_connections_per_address holds organizers too; a connection
+    that has not passed Hello gives way to a newcomer from its address."""
+    time.sleep(0.3)  # let the squatters be reaped
+    d.write_config("auth_token: %s\nmax_connections: %d\n"
+                   "max_connections_per_address: 4\n" % (TOKEN, ADMIT_CONN))
+    d.proc.send_signal(signal.SIGHUP)
+    check(d.wait_log(r"SIGHUP: config reloaded"), "limit config not reloaded")
+    held = [organizer_gets_in(d, TOKEN) for _ in range(4)]
+    expect_error(d.client(), RESOURCE_EXHAUSTED, "a fifth from one address")
+    held.pop().close()
+    time.sleep(0.2)
+    silent = d.client()
+    time.sleep(0.1)
+    held.append(organizer_gets_in(d, TOKEN))
+    expect_error(silent, RESOURCE_EXHAUSTED, "the silent one, evicted")
+    for c in held:
+        c.close()
+
+
+def test_squatters_subscribe(d):
+    """Without a token, max_connections subscribers cannot keep a new
+    client out: the oldest subscriber gives way."""
+    org = d.client()
+    check(org.call(1, REQ_HELLO, hello()).kind == RESP_HELLO, "hello")
+    event_id = create_event(org, 4, 2)
+    subs = []
+    for i in range(ADMIT_CONN + 8):
+        c = d.client()
+        c.send(request(1, REQ_SUBSCRIBE, fv(1, event_id)))
+        subs.append(c)
+    time.sleep(0.2)
+    organizer_gets_in(d, None).close()
+    r = subs[0].recv()
+    check(r is not None and r.kind == RESP_SUBSCRIBED, "first subscriber")
+    r = subs[0].recv()
+    check(r is not None and r.code == RESOURCE_EXHAUSTED,
+          "oldest subscriber: expected eviction, got %r" % (r and r.code))
+    check(org.call(2, REQ_GET_STATS, fv(1, 0)).kind == RESP_STATS,
+          "the first organizer was evicted")
+    for c in subs + [org]:
+        c.close()
+
+
+def test_reload_keeps_token(d):
+    """Listening on 0.0.0.0, a reload that drops the token is refused
+    (the listen list in the new file does not matter: 0.0.0.0 stays
+    open)."""
+    d.write_config('listen: ["127.0.0.1"]\n')
+    d.proc.send_signal(signal.SIGHUP)
+    check(d.wait_log(r"SIGHUP: .*auth_token: cannot be removed while "
+                     r"listening on '0\.0\.0\.0'.*config kept"),
+          "token removal not refused")
+    c = Client("127.0.0.1", d.port)
+    c.send(request(1, REQ_GET_STATS, fv(1, 0)))
+    expect_error(c, UNAUTHENTICATED, "request before Hello after the reload")
+    c = Client("127.0.0.1", d.port)
+    check(c.call(1, REQ_HELLO, hello(TOKEN)).kind == RESP_HELLO,
+          "the old token no longer works")
+    c.close()
 
 
 def test_sigterm(d):
@@ -602,8 +724,18 @@ def main():
             ("plain", "", [test_framing, test_connection_limit, test_timeouts,
                            test_streams, test_log_escapes, test_reload,
                            test_sigterm]),
-            ("token", "auth_token: %s\n" % TOKEN,
-             [test_token, test_token_reload, test_sigterm]),
+            ("token", "auth_token: %s\nhello_timeout_ms: %d\n" % (TOKEN, HELLO_MS),
+             [test_token, test_hello_deadline, test_token_reload,
+              test_sigterm]),
+            # Long deadlines: the squatters stay unless evicted.
+            ("admit", "auth_token: %s\nmax_connections: %d\n"
+             "idle_timeout_ms: 60000\nhello_timeout_ms: 60000\n"
+             % (TOKEN, ADMIT_CONN),
+             [test_squatters_token, test_per_address, test_sigterm]),
+            ("squat", "max_connections: %d\nidle_timeout_ms: 60000\n"
+             % ADMIT_CONN, [test_squatters_subscribe, test_sigterm]),
+            ("public", 'listen: ["0.0.0.0"]\nauth_token: %s\n' % TOKEN,
+             [test_reload_keeps_token, test_sigterm]),
         ]
         if ipv6_available():
             plan.append(("ipv6", 'listen: ["::1"]\n', [test_ipv6, test_sigterm]))
