@@ -1,9 +1,9 @@
 /* main.c -- minglectl: global options, the command table, help, and the
  * helpers every command shares.
  *
- * Global options (--host, --port, --token, --timeout) are accepted before
- * or after the command words, so "minglectl checkin anna --port 7500"
- * works as well as the conventional order.
+ * Global options (--host, --port, --token, --token-file, --timeout) are
+ * accepted before or after the command words, so "minglectl checkin anna
+ * --port 7500" works as well as the conventional order.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -16,6 +16,8 @@
 
 #define CTL_MAX_TIMEOUT_S 86400u
 #define CTL_MAX_WORDS 2
+/* As the daemon's auth_token_file: a token is at most 256 bytes. */
+#define CTL_TOKEN_FILE_MAX_BYTES 4096
 
 __attribute__((format(printf, 1, 0)))
 static void ctl_verror(const char *fmt, va_list ap)
@@ -264,7 +266,7 @@ static void ctl_help(FILE *f, const char *group)
     size_t t, k, glen = group ? strlen(group) : 0;
 
     if (group == NULL)
-        fputs("usage: minglectl [--host H] [--port P] [--token T] "
+        fputs("usage: minglectl [--host H] [--port P] [--token-file F] "
               "[--timeout S] COMMAND ...\n"
               "\n"
               "The organizer's client for mingled: load attendees, check "
@@ -289,7 +291,12 @@ static void ctl_help(FILE *f, const char *group)
           "  --host HOST        server address (default " CTL_DEFAULT_HOST
           ")\n"
           "  --port PORT        server port (default " CTL_DEFAULT_PORT ")\n"
-          "  --token TOKEN      auth token, when the server requires one\n"
+          "  --token-file FILE  read the auth token from FILE (one trailing\n"
+          "                     newline is dropped), when the server "
+          "requires one\n"
+          "  --token TOKEN      the same, but other users can read it in "
+          "the\n                     process list: prefer MINGLE_TOKEN or "
+          "--token-file\n"
           "  --timeout SECONDS  give up on a silent server (default 30)\n"
           "\n"
           "Commands on an event take --event ID; the default is the newest\n"
@@ -349,14 +356,48 @@ static const struct ctl_cmd *ctl_find(int argc, char **argv, int *used)
     return NULL;
 }
 
+/* Reads the token in `path` into buf[cap]: the whole file, less one
+ * trailing newline.  Returns CTL_EXIT_OK or CTL_EXIT_USAGE, said why. */
+static int ctl_read_token_file(const char *path, char *buf, size_t cap)
+{
+    FILE *f = fopen(path, "r");
+    size_t n;
+    int rc = CTL_EXIT_USAGE;
+
+    if (f == NULL) {
+        ctl_error("cannot read --token-file '%s': %s", path, strerror(errno));
+        return rc;
+    }
+    n = fread(buf, 1, cap, f);
+    if (ferror(f))
+        ctl_error("cannot read --token-file '%s': %s", path, strerror(errno));
+    else if (n == cap)
+        ctl_error("--token-file '%s': over %zu bytes", path, cap - 1);
+    else
+        rc = CTL_EXIT_OK;
+    fclose(f);
+    if (rc != CTL_EXIT_OK)
+        return rc;
+    if (n > 0 && buf[n - 1] == '\n')
+        n--;
+    buf[n] = '\0';
+    if (n == 0 || strlen(buf) != n) {
+        ctl_error("--token-file '%s': empty, or holds a NUL byte", path);
+        return CTL_EXIT_USAGE;
+    }
+    return CTL_EXIT_OK;
+}
+
 /* Takes the global options out of argv, wherever they are. */
 static int ctl_globals(struct ctl *ctl, int *argc, char **argv)
 {
-    const char *timeout = NULL;
+    static char token_buf[CTL_TOKEN_FILE_MAX_BYTES + 1];
+    const char *timeout = NULL, *token = NULL, *token_file = NULL;
     const struct ctl_opt opts[] = {
         {"--host", &ctl->opts.host, NULL},
         {"--port", &ctl->opts.port, NULL},
-        {"--token", &ctl->opts.token, NULL},
+        {"--token", &token, NULL},
+        {"--token-file", &token_file, NULL},
         {"--timeout", &timeout, NULL},
     };
     int i, n = 0, rc;
@@ -379,6 +420,19 @@ static int ctl_globals(struct ctl *ctl, int *argc, char **argv)
             argv[n++] = argv[i];
     }
     *argc = n;
+    if (token != NULL && token_file != NULL)
+        return ctl_usage_error(NULL, "--token and --token-file: give one");
+    if (token != NULL) {
+        fputs("minglectl: warning: --token is visible to other users in the "
+              "process list; use MINGLE_TOKEN or --token-file\n", stderr);
+        ctl->opts.token = token;
+    }
+    if (token_file != NULL) {
+        rc = ctl_read_token_file(token_file, token_buf, sizeof(token_buf));
+        if (rc != CTL_EXIT_OK)
+            return rc;
+        ctl->opts.token = token_buf;
+    }
     if (timeout != NULL) {
         uint64_t s;
 

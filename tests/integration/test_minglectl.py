@@ -16,6 +16,10 @@ three rounds, then `--history none` ignores those encounters while the
 default scope counts them as repeats; `history export` in both formats;
 `attendee forget` (refused without --yes) removes the person everywhere
 and leaves a token in the history, also after a restart.
+
+A third daemon requires an auth token: minglectl takes it from
+MINGLE_TOKEN or --token-file quietly, and from --token with a warning
+that other users can see it in the process list.
 """
 import json
 import math
@@ -67,10 +71,10 @@ def event_file(path, n):
 
 
 class Daemon:
-    def __init__(self, mingled, data_dir):
+    def __init__(self, mingled, data_dir, extra=()):
         self.proc = subprocess.Popen(
             [mingled, "--port", "0", "--listen", "127.0.0.1",
-             "--data-dir", data_dir],
+             "--data-dir", data_dir] + list(extra),
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE, text=True)
         self.port = None
@@ -112,9 +116,9 @@ class Ctl:
         self.argv = [minglectl, "--host", "127.0.0.1", "--port", port,
                      "--timeout", "30"]
 
-    def run(self, *args, expect=0):
+    def run(self, *args, expect=0, env=None):
         p = subprocess.run(self.argv + list(args), capture_output=True,
-                           text=True, timeout=TIMEOUT_S)
+                           text=True, timeout=TIMEOUT_S, env=env)
         if SANITIZER.search(p.stderr):
             fail("minglectl %s: sanitizer report\n%s"
                  % (" ".join(args), p.stderr))
@@ -345,6 +349,50 @@ def history_and_forget(mingled, minglectl, tmp):
     check_stopped(daemon, rc)
 
 
+def token_sources(mingled, minglectl, tmp):
+    token = "ctl-test-token-0123456789"
+    config = os.path.join(tmp, "token.yaml")
+    with open(config, "w") as f:
+        f.write("auth_token: %s\n" % token)
+    token_file = os.path.join(tmp, "token.txt")
+    with open(token_file, "w") as f:
+        f.write(token + "\n")
+    wrong_file = os.path.join(tmp, "wrong.txt")
+    with open(wrong_file, "w") as f:
+        f.write("not-" + token)
+    daemon = Daemon(mingled, os.path.join(tmp, "data-token"),
+                    ["--config", config])
+    try:
+        ctl = Ctl(minglectl, daemon.port)
+        env = {k: v for k, v in os.environ.items() if k != "MINGLE_TOKEN"}
+        warning = "visible to other users"
+        p = ctl.run("stats", "--server", expect=1, env=env)
+        if "UNAUTHENTICATED" not in p.stderr:
+            fail("no token: %s" % p.stderr)
+        p = ctl.run("stats", "--server",
+                    env=dict(env, MINGLE_TOKEN=token))
+        if warning in p.stderr:
+            fail("MINGLE_TOKEN warned: %s" % p.stderr)
+        p = ctl.run("--token-file", token_file, "stats", "--server", env=env)
+        if warning in p.stderr:
+            fail("--token-file warned: %s" % p.stderr)
+        p = ctl.run("stats", "--server", "--token", token, env=env)
+        if warning not in p.stderr:
+            fail("--token did not warn: %r" % p.stderr)
+        # The file wins over the environment, as any option does.
+        ctl.run("--token-file", wrong_file, "stats", "--server", expect=1,
+                env=dict(env, MINGLE_TOKEN=token))
+        p = ctl.run("--token-file", os.path.join(tmp, "missing"), "stats",
+                    expect=2, env=env)
+        if "--token-file" not in p.stderr:
+            fail("missing token file: %s" % p.stderr)
+        ctl.run("--token", token, "--token-file", token_file, "stats",
+                expect=2, env=env)
+    finally:
+        rc = daemon.stop()
+    check_stopped(daemon, rc)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -466,8 +514,10 @@ def main():
             rc = daemon.stop()
         check_stopped(daemon, rc)
         history_and_forget(mingled, minglectl, tmp)
+        token_sources(mingled, minglectl, tmp)
     print("ok: full meetup, 3 rounds, no repeats, balanced tables; "
-          "history scopes, history export, forget across a restart")
+          "history scopes, history export, forget across a restart; "
+          "token from MINGLE_TOKEN, --token-file, --token (warned)")
     return 0
 
 
