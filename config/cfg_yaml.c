@@ -139,6 +139,15 @@ int cfg_yaml_init(struct cfg_yaml *y, const char *buf, size_t len,
     if (!yaml_parser_initialize(&y->parser))
         return cfg_yaml_nomem(y);
     yaml_parser_set_input_string(&y->parser, (const unsigned char *)buf, len);
+    /* libyaml would decode UTF-16 after its byte order mark, but the
+     * contract says UTF-8 (whose own BOM libyaml skips). */
+    if (len >= 2 && ((buf[0] == '\xFF' && buf[1] == '\xFE') ||
+                     (buf[0] == '\xFE' && buf[1] == '\xFF'))) {
+        yaml_mark_t start = {0, 0, 0};
+
+        return cfg_yaml_fail(y, start, "a UTF-16 byte order mark: the file "
+                             "must be UTF-8 text");
+    }
     return 0;
 }
 

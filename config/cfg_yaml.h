@@ -29,7 +29,8 @@ struct cfg_yaml {
 };
 
 /* Starts reading `len` bytes at `buf` (borrowed; must outlive the reader).
- * `file` names the input in errors.  Returns 0 or -ENOMEM (err filled). */
+ * `file` names the input in errors.  Returns 0, -EINVAL for UTF-16 input
+ * (a BOM of it) or -ENOMEM (err filled); cfg_yaml_fini() either way. */
 int cfg_yaml_init(struct cfg_yaml *y, const char *buf, size_t len,
                   const char *file, struct cfg_error *err);
 

@@ -736,7 +736,8 @@ int cfg_event_load(const char *path, const struct cfg_limits *lim,
     int rc;
 
     *out = NULL;
-    rc = cfg_read_file(path, ef_max_file_bytes(lim), false, &buf, &len, err);
+    /* A FIFO or device could block forever or never end: regular only. */
+    rc = cfg_read_file(path, ef_max_file_bytes(lim), true, &buf, &len, err);
     if (rc == 0)
         rc = cfg_event_parse(buf, len, path, lim, out, err);
     free(buf);

@@ -404,6 +404,20 @@ class BadInput(unittest.TestCase):
         self.assertEqual(r.stdout, b"")
         self.assertIn("avoid", r.stderr.decode())
 
+    def test_fifo_refused(self):
+        # Opening a FIFO that no one writes to would block for ever.
+        path = Path(self.tmp.name) / "event.fifo"
+        os.mkfifo(path)
+        r = subprocess.run([MINGLED, "--batch", path], capture_output=True,
+                           timeout=20, check=False)
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.stdout, b"")
+        self.assertEqual(r.stderr.decode(),
+                         "%s: not a regular file\n" % path)
+
+    def test_utf16_refused(self):
+        expect_bad(self, DATA / "utf16_bom.yaml", 1, 1, "must be UTF-8")
+
 
 class CommandLine(unittest.TestCase):
 

@@ -613,6 +613,39 @@ static void test_data_files(void **state)
     }
 }
 
+/* libyaml would decode UTF-16 after its byte order mark; ours must not. */
+static void test_utf16_refused(void **state)
+{
+    const char le[] = "\xFF\xFE" "e\0v\0e\0n\0t\0:\0";
+    const char be[] = "\xFE\xFF" "\0e\0v\0e\0n\0t\0:";
+    const char *const bufs[2] = {le, be};
+    struct cfg_event *ev = NULL;
+    struct cfg_error err;
+
+    (void)state;
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(cfg_event_parse(bufs[i], sizeof(le) - 1, "t.yaml",
+                                         NULL, &ev, &err),
+                         -EINVAL);
+        assert_null(ev);
+        assert_int_equal(err.line, 1);
+        assert_int_equal(err.column, 1);
+        assert_non_null(strstr(err.msg, "the file must be UTF-8"));
+    }
+}
+
+/* A FIFO without a writer would block the open: only regular files. */
+static void test_not_regular_refused(void **state)
+{
+    struct cfg_event *ev = NULL;
+    struct cfg_error err;
+
+    (void)state;
+    assert_int_equal(cfg_event_load("/dev/null", NULL, &ev, &err), -EINVAL);
+    assert_null(ev);
+    assert_string_equal(err.msg, "not a regular file");
+}
+
 static void test_error_format(void **state)
 {
     struct cfg_error e;
@@ -660,6 +693,8 @@ int main(void)
         cmocka_unit_test(test_max_attendees),
         cmocka_unit_test(test_many_attendees),
         cmocka_unit_test(test_data_files),
+        cmocka_unit_test(test_utf16_refused),
+        cmocka_unit_test(test_not_regular_refused),
         cmocka_unit_test(test_error_format),
     };
 
