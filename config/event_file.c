@@ -70,6 +70,7 @@ struct ef_event {
 struct ef_raw_pair {
     const char *id[2];
     yaml_mark_t mark[2];
+    yaml_mark_t at; /* the pair's start: errors found later point there */
 };
 
 struct ef_raw_pairs {
@@ -450,6 +451,7 @@ static int ef_pair(struct ef *p, const char *what, struct ef_raw_pair *pair)
 
     if (p->y.ev.type != YAML_SEQUENCE_START_EVENT)
         return ef_fail_kind(p, what, "a pair [id, id]");
+    pair->at = start;
     for (;;) {
         if ((rc = cfg_yaml_next(&p->y)) < 0)
             return rc;
@@ -634,6 +636,8 @@ static int ef_resolve(struct ef *p, size_t which, struct cfg_pair **out,
         }
         (*out)[i].a = idx[0];
         (*out)[i].b = idx[1];
+        (*out)[i].line = (unsigned)list->v[i].at.line + 1;
+        (*out)[i].column = (unsigned)list->v[i].at.column + 1;
         (*n_out)++;
     }
     return 0;

@@ -27,6 +27,7 @@ struct cfg_limits {
 
 struct cfg_pair {
     uint32_t a, b; /* indices into cfg_event.attendees, a != b */
+    unsigned line, column; /* where the pair starts in the file, 1-based */
 };
 
 struct cfg_event {

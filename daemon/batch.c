@@ -348,6 +348,47 @@ out:
     return rc;
 }
 
+/* The first avoid pair, in file order, that the schedule seats together
+ * (and in which round), or NULL: an infeasible set is reported where it
+ * can be edited. */
+static const struct cfg_pair *batch_seated_avoid(const struct batch_job *b,
+                                                 uint32_t *round)
+{
+    const struct sched_result *res = b->res;
+
+    for (size_t i = 0; i < b->ev->n_avoid; i++) {
+        const struct cfg_pair *pr = &b->ev->avoid[i];
+
+        for (uint32_t r = 0; r < res->rounds; r++) {
+            const uint32_t *table_of = res->table_of + (size_t)r * res->n;
+
+            if (table_of[pr->a] == table_of[pr->b]) {
+                *round = r + 1;
+                return pr;
+            }
+        }
+    }
+    return NULL;
+}
+
+static void batch_report_avoid(const struct batch_job *b)
+{
+    uint32_t round = 0;
+    const struct cfg_pair *pr = batch_seated_avoid(b, &round);
+
+    if (pr)
+        fprintf(b->err, "%s:%u:%u: the avoid pairs cannot all be kept "
+                "apart: '%s' and '%s' here would share a table in round "
+                "%" PRIu32 " (%" PRIu64 " in all); remove some and "
+                "try again\n", b->opts->path, pr->line, pr->column,
+                b->ev->attendees[pr->a].id, b->ev->attendees[pr->b].id,
+                round, b->res->avoid_violations);
+    else
+        fprintf(b->err, "%s: the avoid pairs cannot all be kept apart: "
+                "%" PRIu64 " of them would share a table; remove some and "
+                "try again\n", b->opts->path, b->res->avoid_violations);
+}
+
 static void batch_cleanup(struct batch_job *b)
 {
     if (b->whys && b->res) {
@@ -394,9 +435,7 @@ int batch_run(const struct batch_opts *o, FILE *out, FILE *err)
         goto out;
     }
     if (rc == 0 && b.res->avoid_violations > 0) {
-        fprintf(err, "%s: the avoid pairs cannot all be kept apart: %" PRIu64
-                " of them would share a table; remove some and try again\n",
-                o->path, b.res->avoid_violations);
+        batch_report_avoid(&b);
         status = BATCH_EXIT_BAD_INPUT;
         goto out;
     }

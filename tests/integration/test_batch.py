@@ -399,10 +399,8 @@ class BadInput(unittest.TestCase):
                           "event:\n  rounds: 1\n  table_size: 3\n"
                           "attendees:\n  - id: a\n  - id: b\n  - id: c\n"
                           "avoid:\n  - [a, b]\n")
-        r = run("--batch", path)
-        self.assertEqual(r.returncode, 2, r.stderr)
-        self.assertEqual(r.stdout, b"")
-        self.assertIn("avoid", r.stderr.decode())
+        expect_bad(self, path, 9, 5, "the avoid pairs cannot all be kept "
+                   "apart: 'a' and 'b' here")
 
     def test_fifo_refused(self):
         # Opening a FIFO that no one writes to would block for ever.

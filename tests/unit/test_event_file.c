@@ -165,6 +165,9 @@ static void test_pairs_before_attendees(void **state)
     assert_int_equal(ev->n_avoid, 1);
     assert_int_equal(ev->avoid[0].a, 1);
     assert_int_equal(ev->avoid[0].b, 0);
+    /* Where the pair starts: an infeasible one is reported there. */
+    assert_int_equal(ev->avoid[0].line, 1);
+    assert_int_equal(ev->avoid[0].column, 9);
     cfg_event_free(ev);
 }
 
