@@ -43,6 +43,7 @@ enum opt_id {
     OPT_HISTORY,
     OPT_THREADS,
     OPT_EFFORT,
+    OPT_EXCEL,
 };
 
 static const struct option long_opts[] = {
@@ -54,6 +55,7 @@ static const struct option long_opts[] = {
     {"history", required_argument, NULL, OPT_HISTORY},
     {"threads", required_argument, NULL, OPT_THREADS},
     {"effort", required_argument, NULL, OPT_EFFORT},
+    {"excel", no_argument, NULL, OPT_EXCEL},
     {"config", required_argument, NULL, OPT_CONFIG},
     {"listen", required_argument, NULL, OPT_LISTEN},
     {"port", required_argument, NULL, OPT_PORT},
@@ -79,12 +81,14 @@ struct daemon_opts {
 struct main_opts {
     struct batch_opts batch; /* batch.path NULL: not batch mode */
     bool batch_only_given;   /* an option that only --batch uses */
+    bool excel;              /* --excel: CSV the way Excel reads it */
     struct daemon_opts daemon;
 };
 
 static void usage(FILE *f)
 {
-    fputs("usage: mingled --batch FILE [--format text|json|csv] [--seed N]\n"
+    fputs("usage: mingled --batch FILE [--format text|json|csv [--excel]]\n"
+          "               [--seed N]\n"
           "               [--time-limit SECONDS] [--effort X] [--threads N]\n"
           "               [--max-attendees N] [--history DATA_DIR]\n"
           "       mingled [--config FILE] [--listen ADDR]... [--port N]\n"
@@ -103,6 +107,8 @@ static void help(void)
           "  -b, --batch FILE        plan the whole event in FILE (YAML) and\n"
           "                          print the schedule\n"
           "  -f, --format FORMAT     text (default), json or csv\n"
+          "      --excel             with --format csv: a UTF-8 byte order\n"
+          "                          mark and CRLF line ends, for Excel\n"
           "  -s, --seed N            seed for the search (overrides the\n"
           "                          file's)\n"
           "  -t, --time-limit SECS   stop searching after SECS seconds (default:\n"
@@ -260,6 +266,10 @@ static int parse_args(int argc, char **argv, struct main_opts *o)
                                    "number >= 1", optarg);
             o->batch.max_attendees = (uint32_t)v;
             break;
+        case OPT_EXCEL:
+            o->batch_only_given = true;
+            o->excel = true;
+            break;
         case OPT_HISTORY:
             o->batch.history_dir = optarg;
             break;
@@ -393,8 +403,9 @@ int main(int argc, char **argv)
     /* A forgotten --batch must not start a daemon that quietly ignores
      * the options meant for the batch run. */
     if (!o.batch.path && o.batch_only_given)
-        return usage_error("--format, --seed, --time-limit, --effort, "
-                           "--threads and --max-attendees need --batch");
+        return usage_error("--format, --excel, --seed, --time-limit, "
+                           "--effort, --threads and --max-attendees need "
+                           "--batch");
     if (!o.batch.path && o.batch.history_dir)
         return usage_error("--history goes with --batch");
     if (!o.batch.path)
@@ -402,6 +413,10 @@ int main(int argc, char **argv)
     if (o.daemon.config_path || o.daemon.n_listen > 0 || o.daemon.has_port ||
         o.daemon.data_dir || o.daemon.print_config)
         return usage_error("daemon options do not go with --batch");
+    if (o.excel && o.batch.format != OUT_CSV)
+        return usage_error("--excel goes with --format csv");
+    if (o.excel)
+        o.batch.format = OUT_CSV_EXCEL;
     o.batch.progress = isatty(STDERR_FILENO);
     return batch_run(&o.batch, stdout, stderr);
 }

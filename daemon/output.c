@@ -305,16 +305,23 @@ static void out_write_json(FILE *f, const struct out_schedule *s)
 
 /* RFC 4180: a field with a comma, quote or line break is quoted, quotes
  * inside doubled.  Lines end in "\n", which every CSV reader accepts and
- * Unix tools prefer to "\r\n". */
+ * Unix tools prefer to "\r\n" (OUT_CSV_EXCEL writes those for Excel).
+ *
+ * Names are the attendees' own words: a cell that starts like a formula
+ * would run as one in a spreadsheet, so it gets a leading quote inside
+ * the quoted field (OWASP's advice against CSV injection). */
 static void out_csv_field(FILE *f, const char *s)
 {
+    bool formula;
+
     if (!s)
         s = "";
-    if (!s[strcspn(s, ",\"\r\n")]) {
+    formula = s[0] && strchr("=+-@\t\r", s[0]);
+    if (!formula && !s[strcspn(s, ",\"\r\n")]) {
         fputs(s, f);
         return;
     }
-    fputc('"', f);
+    fputs(formula ? "\"'" : "\"", f);
     for (; *s; s++) {
         if (*s == '"')
             fputc('"', f);
@@ -323,9 +330,14 @@ static void out_csv_field(FILE *f, const char *s)
     fputc('"', f);
 }
 
-static void out_write_csv(FILE *f, const struct out_schedule *s)
+static void out_write_csv(FILE *f, const struct out_schedule *s, bool excel)
 {
-    fputs("round,table,attendee_id,name\n", f);
+    const char *eol = excel ? "\r\n" : "\n";
+
+    /* Without the BOM Excel reads UTF-8 as the local code page. */
+    if (excel)
+        fputs("\xEF\xBB\xBF", f);
+    fprintf(f, "round,table,attendee_id,name%s", eol);
     for (uint32_t r = 0; r < s->n_rounds; r++) {
         const struct out_round *rd = &s->rounds[r];
         for (uint32_t t = 0; t < rd->n_tables; t++) {
@@ -335,7 +347,7 @@ static void out_write_csv(FILE *f, const struct out_schedule *s)
                 out_csv_field(f, tb->seats[i].id);
                 fputc(',', f);
                 out_csv_field(f, out_seat_name(&tb->seats[i]));
-                fputc('\n', f);
+                fputs(eol, f);
             }
         }
     }
@@ -366,7 +378,8 @@ int out_write(FILE *f, enum out_format fmt, const struct out_schedule *s)
         out_write_json(f, s);
         break;
     case OUT_CSV:
-        out_write_csv(f, s);
+    case OUT_CSV_EXCEL:
+        out_write_csv(f, s, fmt == OUT_CSV_EXCEL);
         break;
     default:
         return -EINVAL;

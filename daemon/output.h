@@ -11,7 +11,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
-enum out_format { OUT_TEXT, OUT_JSON, OUT_CSV };
+enum out_format {
+    OUT_TEXT,
+    OUT_JSON,
+    OUT_CSV,
+    OUT_CSV_EXCEL, /* CSV with a UTF-8 BOM and CRLF line ends */
+};
 
 struct out_seat {
     const char *id;
@@ -76,7 +81,8 @@ struct out_schedule {
     struct out_summary summary;
 };
 
-/* Parses "text", "json" or "csv".  Returns 0 or -EINVAL. */
+/* Parses "text", "json" or "csv" (OUT_CSV_EXCEL has no name: batch
+ * mode's --excel picks it).  Returns 0 or -EINVAL. */
 int out_parse_format(const char *s, enum out_format *fmt);
 
 /* Writes the schedule to `f` and flushes it.  Returns 0, -EINVAL for an

@@ -211,6 +211,41 @@ class CsvContract(unittest.TestCase):
     def test_rotation(self):
         self.check(ROTATION)
 
+    FORMULAS = ["=1+1", "+49 40 123", "-Dr. X", "@SUM(A1)"]
+
+    def formula_event(self, tmp):
+        path = Path(tmp) / "formula.yaml"
+        people = "".join('  - {id: p%d, name: %s}\n' % (i, json.dumps(n))
+                         for i, n in enumerate(self.FORMULAS))
+        path.write_text("event:\n  rounds: 1\n  table_size: 5\n"
+                        "attendees:\n" + people + "  - {id: '=id'}\n",
+                        encoding="utf-8")
+        return path
+
+    def test_formula_cells_escaped(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            r = run("--batch", self.formula_event(tmp), "--format", "csv")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = list(csv.reader(io.StringIO(r.stdout.decode(), newline="")))
+        names = {row[2]: row[3] for row in rows[1:]}
+        for i, name in enumerate(self.FORMULAS):
+            self.assertEqual(names["p%d" % i], "'" + name)
+        self.assertEqual(names["'=id"], "'=id")
+
+    def test_excel(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            r = run("--batch", self.formula_event(tmp), "--format", "csv",
+                    "--excel")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(r.stdout.startswith(b"\xef\xbb\xbfround,table,"))
+        lines = r.stdout.split(b"\r\n")
+        self.assertEqual(lines[-1], b"")
+        self.assertEqual(len(lines), 1 + 5 + 1)
+        self.assertNotIn(b"\n", b"".join(lines))
+        r = run("--batch", MEETUP.path, "--excel")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"--excel goes with --format csv", r.stderr)
+
 
 class TextContract(unittest.TestCase):
 

@@ -156,6 +156,49 @@ static void test_csv_quoting(void **state)
     free(out);
 }
 
+/* A spreadsheet runs a cell that starts with = + - @ tab or CR as a
+ * formula: such cells get a leading quote inside the quoted field. */
+static void test_csv_formula_escaped(void **state)
+{
+    static const struct out_seat evil[] = {
+        {"=1+1", "=HYPERLINK(\"http://x\")"}, {"+49", "-Dr. X"},
+        {"@sum", "\tTab"}, {"cr", "\rCR"}, {"ok-=", "a=b"},
+    };
+    static const struct out_table tb[] = {{1, evil, 5, 0, NULL}};
+    static const struct out_round rd[] = {{1, tb, 1}};
+    struct out_schedule s = sample();
+    char *out;
+
+    (void)state;
+    s.rounds = rd;
+    out = render(OUT_CSV, &s);
+    assert_string_equal(out,
+                        "round,table,attendee_id,name\n"
+                        "1,1,\"'=1+1\",\"'=HYPERLINK(\"\"http://x\"\")\"\n"
+                        "1,1,\"'+49\",\"'-Dr. X\"\n"
+                        "1,1,\"'@sum\",\"'\tTab\"\n"
+                        "1,1,cr,\"'\rCR\"\n"
+                        "1,1,ok-=,a=b\n");
+    free(out);
+}
+
+/* For Excel: a UTF-8 BOM, or it guesses the code page; CRLF rows. */
+static void test_csv_excel(void **state)
+{
+    struct out_schedule s = sample();
+    char *out;
+
+    (void)state;
+    out = render(OUT_CSV_EXCEL, &s);
+    assert_string_equal(out,
+                        "\xEF\xBB\xBF" "round,table,attendee_id,name\r\n"
+                        "1,1,anna,Anna Becker\r\n"
+                        "1,1,jorg,\"Jörg \"\"Jojo\"\" Müller, Dipl.-Ing.\"\r\n"
+                        "1,2,ben,ben\r\n"
+                        "1,2,dora,\"Dora\nZweizeil\"\r\n");
+    free(out);
+}
+
 static void test_text_layout(void **state)
 {
     (void)state;
@@ -303,6 +346,8 @@ int main(void)
         cmocka_unit_test(test_json_numbers),
         cmocka_unit_test(test_json_empty),
         cmocka_unit_test(test_csv_quoting),
+        cmocka_unit_test(test_csv_formula_escaped),
+        cmocka_unit_test(test_csv_excel),
         cmocka_unit_test(test_text_layout),
         cmocka_unit_test(test_text_quality),
         cmocka_unit_test(test_json_quality),
