@@ -31,6 +31,10 @@
  * or 0.5 to 0.15 (10-20 % fewer repeats summed over 18 runs). */
 #define REPAIR_TEMP 0.25
 #define REPAIR_PC_FACTOR 4   /* repair steps per unit with pair counts */
+/* Greedy counts a unit per placement, but a placement looks back at every
+ * earlier round: late in a long event SCH_CHECK_EVERY of them take
+ * seconds, so it reads the clock this often as well. */
+#define GREEDY_CLOCK_EVERY 64
 
 struct order_key {
     uint64_t key;
@@ -75,6 +79,14 @@ static int64_t greedy_cost(const struct sch *s, uint32_t u, uint32_t r,
     return c;
 }
 
+/* Reads the clock (and the cancel flag) now, without counting work: the
+ * work count decides budgets and must not depend on the clock. */
+static void greedy_check_clock(struct sch *s)
+{
+    s->next_check = s->work;
+    sch_tick(s, 0);
+}
+
 /* Seats u at open table t of round r; a table that fills up closes. */
 static void seat(struct sch *s, uint32_t u, uint32_t r, uint32_t t,
                  uint32_t *mem, const uint32_t *off, uint32_t *fill,
@@ -116,7 +128,9 @@ int sch_greedy(struct sch *s, uint32_t first)
             order[i].key = (c << 32) | (sch_rand(&s->rng) >> 32);
             order[i].i = i;
         }
-        qsort(order, n, sizeof(*order), order_cmp);
+        /* Past the deadline the order no longer matters: see below. */
+        if (!s->stop)
+            qsort(order, n, sizeof(*order), order_cmp);
         uint32_t nopen = T;
         for (uint32_t t = 0; t < T; t++) {
             fill[t] = 0;
@@ -140,6 +154,15 @@ int sch_greedy(struct sch *s, uint32_t first)
             uint32_t u = order[k].i, best = UINT32_MAX;
             if (s->mark[u] == s->stamp)
                 continue;
+            if (k % GREEDY_CLOCK_EVERY == 0 && !s->stop)
+                greedy_check_clock(s);
+            /* The time limit bounds every phase: once it passes, the rest
+             * go to the first open table, so the schedule stays complete
+             * and the later phases (which see s->stop too) end at once. */
+            if (s->stop) {
+                seat(s, u, r, open[0], mem, off, fill, open, openpos, &nopen);
+                continue;
+            }
             int64_t bc = INT64_MAX;
             double ba = 0;
             bool all = nopen <= s->greedy_tables;

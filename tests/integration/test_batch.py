@@ -15,6 +15,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 from pathlib import Path
 
@@ -346,6 +347,45 @@ class Determinism(unittest.TestCase):
         r = run_ok(ROTATION, "--time-limit", "10", "--format", "csv")
         self.assertEqual(len(r.stdout.splitlines()),
                          1 + len(ROTATION.names) * ROTATION.rounds)
+
+    def test_time_limit_bounds_the_first_pass(self):
+        # 1,000 rounds make the greedy start alone take 16 s or more; the
+        # limit must cut it and still print a complete, valid schedule.
+        n, k, rounds = 500, 6, 1000
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "long.yaml"
+            path.write_text("event:\n  rounds: %d\n  table_size: %d\n"
+                            "attendees:\n" % (rounds, k) +
+                            "".join("  - id: p%d\n" % i for i in range(n)),
+                            encoding="utf-8")
+            took = {}
+            for limit in ("0.1", "2"):
+                t0 = time.monotonic()
+                r = run("--batch", path, "--format", "csv",
+                        "--time-limit", limit)
+                took[limit] = time.monotonic() - t0
+                self.assertEqual(r.returncode, 0, r.stderr)
+        print("\n  500 x 6 x 1,000 rounds: %.2f s at --time-limit 0.1, "
+              "%.2f s at --time-limit 2" % (took["0.1"], took["2"]),
+              file=sys.stderr)
+        # 0.1 s measures what is not search (loading, bookkeeping, output)
+        # on this build; generous bounds, as the machine may be busy and
+        # a sanitizer makes everything about three times slower.
+        slow = 3 if b"__asan_init" in Path(MINGLED).read_bytes() else 1
+        self.assertLess(took["0.1"], 12 * slow)
+        self.assertLess(took["2"], took["0.1"] + 2 + 3 * slow)
+        rows = r.stdout.decode().splitlines()[1:]
+        self.assertEqual(len(rows), n * rounds)
+        seats = {}
+        for row in rows:
+            rnd, tab, aid, _ = row.split(",")
+            seats.setdefault(int(rnd), {}).setdefault(int(tab), set()).add(aid)
+        for rnd, tables in seats.items():
+            self.assertEqual(set().union(*tables.values()),
+                             {"p%d" % i for i in range(n)})
+            self.assertEqual(sum(map(len, tables.values())), n)
+            sizes = [len(t) for t in tables.values()]
+            self.assertLessEqual(max(sizes) - min(sizes), 1)
 
 
 def expect_bad(test, path, line=None, col=None, substring=None, args=()):
