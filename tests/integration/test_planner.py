@@ -48,6 +48,7 @@ WORKING = 3
 PLAN_MAX_SECONDS = 5
 PROBE_INTERVAL_S = 0.002
 MAX_STALL_S = 0.100  # generous: the target is 10 ms on an idle machine
+SANITIZER_SLOWDOWN = 3  # an ASan/UBSan build runs everything this much slower
 BATCH = 500
 
 
@@ -390,6 +391,10 @@ def main():
         sys.stderr.write("usage: test_planner.py PATH/TO/mingled\n")
         return 2
     binary = sys.argv[1]
+    global MAX_STALL_S
+    with open(binary, "rb") as f:
+        if b"__asan_init" in f.read():
+            MAX_STALL_S *= SANITIZER_SLOWDOWN
     failures = 0
     with tempfile.TemporaryDirectory(prefix="mingle-plan-") as work:
         for name in ("stall", "live"):
