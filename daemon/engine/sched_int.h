@@ -91,6 +91,7 @@ struct sch {
     uint16_t *pc;               /* [a*n + b]: met + rounds together, or
                                  * NULL: see sch_use_pair_counts() */
     uint32_t *mark;             /* per person stamps for dedup */
+    uint32_t *cnt;              /* per person scratch counts (rebuild) */
     uint32_t stamp;
     int64_t repeats;
     int64_t avoid_viol;
