@@ -1,13 +1,11 @@
-/* server.c -- listeners, signals, the run loop, and subscription fan-out.
+/* server.c -- the run loop, signals, the reload, and the clients' lives.
  *
  * Ownership: the server owns one `server_client` per accepted connection
- * and frees it only from the reaper, an event it activates when a
- * connection reports `done`.  Connections therefore never disappear while
- * one of their callbacks (or a publish iterating over them) is running;
- * a dead client merely stops receiving until the reaper runs.
- *
- * Subscriptions are kept per event ("topic") in small arrays: the number
- * of events and subscribers is modest, and a publish walks one array.
+ * (listen.c makes them) and frees it only from the reaper, an event it
+ * activates when a connection reports `done`.  Connections therefore never
+ * disappear while one of their callbacks (or a publish iterating over
+ * them, topic.c) is running; a dead client merely stops receiving until
+ * the reaper runs.
  *
  * The planner thread (planner.h) is the server's too: started before the
  * state is loaded, joined before anything else is freed.
@@ -15,98 +13,23 @@
 #include "server.h"
 
 #include <errno.h>
-#include <netdb.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
 
 #include <event2/event.h>
-#include <event2/util.h>
 #include <event2/listener.h>
 
-#include "admit.h"
-#include "conn.h"
 #include "daemon_config.h"
 #include "dispatch.h"
-#include "frame.h"
 #include "log.h"
 #include "meetup.h"
 #include "planner.h"
+#include "server_impl.h"
 #include "store.h"
 
-/* A connection may follow this many events at once. */
-#define SERVER_MAX_SUBS_PER_CONN 64u
-/* After a failed accept (e.g. out of file descriptors), wait this long
- * before accepting again instead of spinning on a readable listener. */
-#define SERVER_ACCEPT_PAUSE_MS 100
 /* How long a stop may take beyond the connections' own flush deadline. */
 #define SERVER_STOP_SLACK_MS 250
-/* The key of Response.id (field 1, wire type varint), which a push puts in
- * front of the body dispatch encoded once for every subscriber. */
-#define SERVER_RESPONSE_ID_KEY ((1u << 3) | 0u)
-
-struct server;
-
-struct server_client {
-    struct server *srv;
-    struct conn *conn;
-    struct server_client *prev;
-    struct server_client *next;
-    struct server_client *next_dead;
-    struct sockaddr_storage addr; /* the peer's, for per-address limits */
-    uint32_t subs; /* topics this client is subscribed to */
-    bool dead;
-};
-
-struct server_sub {
-    struct server_client *client;
-    uint64_t request_id;
-};
-
-struct server_topic {
-    uint64_t event_id;
-    struct server_sub *subs;
-    size_t n;
-    size_t cap;
-};
-
-struct server {
-    struct event_base *base;
-    struct evconnlistener **listeners;
-    size_t n_listeners;
-    struct event *sig_int;
-    struct event *sig_term;
-    struct event *sig_hup;
-    struct event *reaper;    /* frees dead clients outside their callbacks */
-    struct event *stop_timer;
-    struct event *resume_accept;
-    struct dispatch *dispatch;
-    struct planner *planner; /* NULL: plan_max_seconds is 0 */
-
-    const struct cfg_daemon *cfg; /* as started; borrowed */
-    const char *config_path;
-    struct conn_limits limits;
-    struct admit_limits admit;
-    bool token_set;
-
-    struct server_client *clients;
-    struct server_client *dead;
-    size_t n_clients;
-    uint64_t next_conn_id;
-
-    struct server_topic *topics;
-    size_t n_topics;
-    size_t n_subs;
-
-    bool stopping;
-    bool failed; /* the store failed: stop, and exit with a failure */
-};
 
 /* ---- configuration ---------------------------------------------------- */
 
@@ -195,135 +118,6 @@ out:
 
 /* ---- subscriptions ---------------------------------------------------- */
 
-static struct server_topic *server_topic_find(struct server *srv,
-                                              uint64_t event_id)
-{
-    for (size_t i = 0; i < srv->n_topics; i++)
-        if (srv->topics[i].event_id == event_id)
-            return &srv->topics[i];
-    return NULL;
-}
-
-static void server_topic_remove_at(struct server *srv, struct server_topic *t,
-                                   size_t i)
-{
-    struct server_client *cl = t->subs[i].client;
-    /* Keep subscription order: pushes go out in the order people came. */
-    memmove(&t->subs[i], &t->subs[i + 1], (t->n - i - 1) * sizeof(t->subs[0]));
-    t->n--;
-    srv->n_subs--;
-    if (--cl->subs == 0 && !cl->dead)
-        conn_set_subscribed(cl->conn, false);
-    if (t->n == 0) {
-        free(t->subs);
-        *t = srv->topics[--srv->n_topics];
-    }
-}
-
-static int server_op_subscribe(void *peer, uint64_t event_id,
-                               uint64_t request_id)
-{
-    struct server_client *cl = peer;
-    struct server *srv = cl->srv;
-    struct server_topic *t = server_topic_find(srv, event_id);
-
-    if (t != NULL) {
-        for (size_t i = 0; i < t->n; i++) {
-            if (t->subs[i].client == cl) {
-                t->subs[i].request_id = request_id;
-                return 0;
-            }
-        }
-    }
-    if (cl->subs >= SERVER_MAX_SUBS_PER_CONN)
-        return -ENOSPC;
-    if (t == NULL) {
-        struct server_topic *grown =
-            realloc(srv->topics, (srv->n_topics + 1) * sizeof(*grown));
-        if (grown == NULL)
-            return -ENOMEM;
-        srv->topics = grown;
-        t = &srv->topics[srv->n_topics++];
-        *t = (struct server_topic){.event_id = event_id};
-    }
-    if (t->n == t->cap) {
-        size_t cap = t->cap != 0 ? t->cap * 2 : 4;
-        struct server_sub *subs = realloc(t->subs, cap * sizeof(*subs));
-        if (subs == NULL) {
-            if (t->n == 0) {
-                *t = srv->topics[--srv->n_topics];
-            }
-            return -ENOMEM;
-        }
-        t->subs = subs;
-        t->cap = cap;
-    }
-    t->subs[t->n++] = (struct server_sub){cl, request_id};
-    srv->n_subs++;
-    if (cl->subs++ == 0)
-        conn_set_subscribed(cl->conn, true);
-    return 0;
-}
-
-static int server_op_unsubscribe(void *peer, uint64_t event_id)
-{
-    struct server_client *cl = peer;
-    struct server_topic *t = server_topic_find(cl->srv, event_id);
-    if (t == NULL)
-        return -ENOENT;
-    for (size_t i = 0; i < t->n; i++) {
-        if (t->subs[i].client == cl) {
-            server_topic_remove_at(cl->srv, t, i);
-            return 0;
-        }
-    }
-    return -ENOENT;
-}
-
-static void server_unsubscribe_all(struct server *srv, struct server_client *cl)
-{
-    size_t ti = 0;
-    while (cl->subs > 0 && ti < srv->n_topics) {
-        struct server_topic *t = &srv->topics[ti];
-        size_t before = srv->n_topics;
-        for (size_t i = 0; i < t->n; i++) {
-            if (t->subs[i].client == cl) {
-                server_topic_remove_at(srv, t, i);
-                break;
-            }
-        }
-        /* A topic that emptied was replaced by the last one: look at
-         * the same slot again. */
-        if (srv->n_topics == before)
-            ti++;
-    }
-}
-
-static void server_op_publish(void *server, uint64_t event_id,
-                              const uint8_t *body, size_t len)
-{
-    struct server *srv = server;
-    struct server_topic *t = server_topic_find(srv, event_id);
-    if (t == NULL)
-        return;
-    for (size_t i = 0; i < t->n; i++) {
-        struct server_client *cl = t->subs[i].client;
-        if (cl->dead || conn_is_closing(cl->conn))
-            continue;
-        /* prefix | Response.id | body */
-        uint8_t id_field[1 + FRAME_PREFIX_MAX_BYTES];
-        id_field[0] = SERVER_RESPONSE_ID_KEY;
-        size_t id_len =
-            1 + frame_put_prefix(id_field + 1, t->subs[i].request_id);
-        uint8_t prefix[FRAME_PREFIX_MAX_BYTES];
-        size_t prefix_len = frame_put_prefix(prefix, (uint64_t)(id_len + len));
-        const uint8_t *parts[] = {prefix, id_field, body};
-        const size_t lens[] = {prefix_len, id_len, len};
-        /* A subscriber over its cap is dropped by conn_send_parts; the
-         * reaper removes its subscriptions, the others are unaffected. */
-        conn_send_parts(cl->conn, parts, lens, 3);
-    }
-}
 
 static int server_op_send(void *peer, const uint8_t *frame, size_t len)
 {
@@ -384,9 +178,9 @@ static int server_plan_deliver(void *ctx, struct meetup_plan_result *res)
 
 static const struct dispatch_ops server_dispatch_ops = {
     .send = server_op_send,
-    .subscribe = server_op_subscribe,
-    .unsubscribe = server_op_unsubscribe,
-    .publish = server_op_publish,
+    .subscribe = topic_subscribe,
+    .unsubscribe = topic_unsubscribe,
+    .publish = topic_publish,
     .stats = server_op_stats,
     .plan = server_op_plan,
     .plan_status = server_op_plan_status,
@@ -426,14 +220,14 @@ static void server_on_done(void *owner, struct conn *c)
     event_active(cl->srv->reaper, EV_TIMEOUT, 0);
 }
 
-static const struct conn_hooks server_conn_hooks = {
+const struct conn_hooks server_conn_hooks = {
     .frame = server_on_frame,
     .done = server_on_done,
 };
 
 static void server_client_free(struct server *srv, struct server_client *cl)
 {
-    server_unsubscribe_all(srv, cl);
+    topic_unsubscribe_all(srv, cl);
     if (cl->prev != NULL)
         cl->prev->next = cl->next;
     else
@@ -458,164 +252,6 @@ static void server_reap_cb(evutil_socket_t fd, short what, void *arg)
     }
     if (srv->stopping && srv->n_clients == 0)
         event_base_loopbreak(srv->base);
-}
-
-/* Makes room for a newcomer from `sa` or says why not (admit.h).  The
- * list is newest first, so `>=` leaves the oldest of the highest rank. */
-static const char *server_admit(struct server *srv, const struct sockaddr *sa)
-{
-    struct admit_count n = {0};
-    struct server_client *victim = NULL, *addr_victim = NULL;
-
-    for (struct server_client *cl = srv->clients; cl != NULL; cl = cl->next) {
-        if (cl->dead || conn_is_closing(cl->conn))
-            continue;
-        bool same = admit_same_address(&cl->addr, sa);
-        enum admit_rank r = admit_rank(srv->token_set,
-                                       conn_session(cl->conn)->authenticated,
-                                       cl->subs > 0);
-        n.live++;
-        n.from_address += same;
-        if (r != ADMIT_RANK_KEEP && r >= n.victim_rank) {
-            victim = cl;
-            n.victim_rank = r;
-        }
-        if (same && r != ADMIT_RANK_KEEP && r >= n.address_victim_rank) {
-            addr_victim = cl;
-            n.address_victim_rank = r;
-        }
-    }
-    enum admit_verdict v = admit_decide(&srv->admit, &n);
-    if (v == ADMIT_EVICT_ADDRESS)
-        victim = addr_victim;
-    if (v == ADMIT_EVICT || v == ADMIT_EVICT_ADDRESS)
-        conn_close(victim->conn, DISPATCH_ERR_RESOURCE_EXHAUSTED,
-                   "evicted for a new connection");
-    return v == ADMIT_REFUSE_ADDRESS ? "too many connections from this address"
-           : v == ADMIT_REFUSE_FULL  ? "too many connections"
-                                     : NULL;
-}
-
-static void server_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
-                             struct sockaddr *sa, int salen, void *arg)
-{
-    struct server *srv = arg;
-    char peer[INET6_ADDRSTRLEN + 16];
-    const char *why = "shutting down";
-    (void)l;
-    admit_format_addr(sa, peer, sizeof(peer));
-
-    if (srv->stopping || (why = server_admit(srv, sa)) != NULL) {
-        log_msg(LOG_LEVEL_WARN, 0, "refusing %s: %s", peer, why);
-        admit_refuse(fd, why);
-        return;
-    }
-    struct server_client *cl = calloc(1, sizeof(*cl));
-    if (cl == NULL) {
-        admit_refuse(fd, "out of memory");
-        return;
-    }
-    cl->srv = srv;
-    memcpy(&cl->addr, sa, (size_t)salen < sizeof(cl->addr)
-                              ? (size_t)salen : sizeof(cl->addr));
-    uint64_t id = ++srv->next_conn_id;
-    cl->conn =
-        conn_new(srv->base, fd, id, &srv->limits, &server_conn_hooks, cl);
-    if (cl->conn == NULL) {
-        log_msg(LOG_LEVEL_ERROR, 0, "refusing %s: out of memory", peer);
-        free(cl);
-        admit_refuse(fd, "out of memory");
-        return;
-    }
-    cl->next = srv->clients;
-    if (srv->clients != NULL)
-        srv->clients->prev = cl;
-    srv->clients = cl;
-    srv->n_clients++;
-    log_msg(LOG_LEVEL_INFO, id, "accepted %s", peer);
-}
-
-static void server_resume_accept_cb(evutil_socket_t fd, short what, void *arg)
-{
-    struct server *srv = arg;
-    (void)fd;
-    (void)what;
-    if (srv->stopping)
-        return;
-    for (size_t i = 0; i < srv->n_listeners; i++)
-        evconnlistener_enable(srv->listeners[i]);
-}
-
-static void server_accept_error_cb(struct evconnlistener *l, void *arg)
-{
-    struct server *srv = arg;
-    int err = EVUTIL_SOCKET_ERROR();
-    (void)l;
-    log_msg(LOG_LEVEL_WARN, 0, "accept failed: %s; pausing %d ms",
-            evutil_socket_error_to_string(err), SERVER_ACCEPT_PAUSE_MS);
-    for (size_t i = 0; i < srv->n_listeners; i++)
-        evconnlistener_disable(srv->listeners[i]);
-    struct timeval tv = {0, SERVER_ACCEPT_PAUSE_MS * 1000};
-    event_add(srv->resume_accept, &tv);
-}
-
-static int server_listen_one(struct server *srv, const char *addr,
-                             unsigned port)
-{
-    struct addrinfo hints = {
-        .ai_family = AF_UNSPEC,
-        .ai_socktype = SOCK_STREAM,
-        .ai_flags = AI_PASSIVE | AI_NUMERICSERV,
-    };
-    struct addrinfo *res = NULL;
-    char service[8];
-    int rc = 0;
-    snprintf(service, sizeof(service), "%u", port);
-    int gai = getaddrinfo(addr, service, &hints, &res);
-    if (gai != 0) {
-        log_msg(LOG_LEVEL_ERROR, 0, "cannot resolve listen address %s: %s",
-                addr, gai_strerror(gai));
-        return -EINVAL;
-    }
-    for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
-        struct evconnlistener **grown = realloc(
-            srv->listeners, (srv->n_listeners + 1) * sizeof(*grown));
-        if (grown == NULL) {
-            rc = -ENOMEM;
-            goto out;
-        }
-        srv->listeners = grown;
-        unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
-                         LEV_OPT_REUSEABLE;
-        /* Lets "0.0.0.0" and "::" be configured side by side. */
-        if (ai->ai_family == AF_INET6)
-            flags |= LEV_OPT_BIND_IPV6ONLY;
-        struct evconnlistener *l =
-            evconnlistener_new_bind(srv->base, server_accept_cb, srv, flags, -1,
-                                    ai->ai_addr, (int)ai->ai_addrlen);
-        if (l == NULL) {
-            rc = -errno;
-            if (rc == 0)
-                rc = -EADDRNOTAVAIL;
-            log_msg(LOG_LEVEL_ERROR, 0, "cannot listen on %s port %u: %s",
-                    addr, port, strerror(-rc));
-            goto out;
-        }
-        evconnlistener_set_error_cb(l, server_accept_error_cb);
-        srv->listeners[srv->n_listeners++] = l;
-
-        struct sockaddr_storage bound;
-        socklen_t blen = sizeof(bound);
-        char name[INET6_ADDRSTRLEN + 16];
-        if (getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&bound,
-                        &blen) == 0) {
-            admit_format_addr((struct sockaddr *)&bound, name, sizeof(name));
-            log_msg(LOG_LEVEL_INFO, 0, "listening on %s", name);
-        }
-    }
-out:
-    freeaddrinfo(res);
-    return rc;
 }
 
 /* ---- signals and stopping --------------------------------------------- */
@@ -706,7 +342,7 @@ static int server_setup(struct server *srv)
     srv->sig_hup = evsignal_new(srv->base, SIGHUP, server_signal_cb, srv);
     srv->reaper = event_new(srv->base, -1, 0, server_reap_cb, srv);
     srv->stop_timer = evtimer_new(srv->base, server_stop_timer_cb, srv);
-    srv->resume_accept = evtimer_new(srv->base, server_resume_accept_cb, srv);
+    srv->resume_accept = evtimer_new(srv->base, listen_resume_cb, srv);
     if (srv->sig_int == NULL || srv->sig_term == NULL || srv->sig_hup == NULL ||
         srv->reaper == NULL || srv->stop_timer == NULL ||
         srv->resume_accept == NULL)
@@ -740,7 +376,7 @@ static int server_setup(struct server *srv)
         return err != 0 ? err : -ENOMEM;
     }
     for (size_t i = 0; i < cfg->n_listen; i++) {
-        int rc = server_listen_one(srv, cfg->listen[i], cfg->port);
+        int rc = listen_open(srv, cfg->listen[i], cfg->port);
         if (rc != 0)
             return rc;
     }
