@@ -25,12 +25,14 @@ enum { DK_LISTEN, DK_PORT, DK_DATA_DIR, DK_MAX_FRAME_BYTES,
        DK_MAX_CONNECTIONS, DK_IDLE_TIMEOUT_MS, DK_FRAME_TIMEOUT_MS,
        DK_OUTPUT_CAP_BYTES, DK_AUTH_TOKEN, DK_AUTH_TOKEN_FILE, DK_LOG_LEVEL,
        DK_PLAN_MAX_SECONDS, DK_HELLO_TIMEOUT_MS, DK_MAX_CONN_PER_ADDRESS,
-       DK_RESERVED_CONNECTIONS, DK_KEYS };
+       DK_RESERVED_CONNECTIONS, DK_TLS_CERT_FILE, DK_TLS_KEY_FILE,
+       DK_PLAINTEXT_OFF_LOOPBACK, DK_KEYS };
 static const char *const dc_keys[DK_KEYS] = {
     "listen", "port", "data_dir", "max_frame_bytes", "max_connections",
     "idle_timeout_ms", "frame_timeout_ms", "output_cap_bytes", "auth_token",
     "auth_token_file", "log_level", "plan_max_seconds", "hello_timeout_ms",
-    "max_connections_per_address", "reserved_connections"};
+    "max_connections_per_address", "reserved_connections", "tls_cert_file",
+    "tls_key_file", "plaintext_off_loopback"};
 
 struct dc_range {
     size_t key;
@@ -189,6 +191,8 @@ void cfg_daemon_free(struct cfg_daemon *c)
         dc_wipe(c->auth_token, strlen(c->auth_token));
     free(c->auth_token);
     free(c->auth_token_file);
+    free(c->tls_cert_file);
+    free(c->tls_key_file);
     free(c->source);
     memset(c, 0, sizeof(*c));
 }
@@ -232,7 +236,8 @@ static int dc_fail_kind(struct cfg_yaml *y, const char *what,
                          expected, cfg_yaml_kind(&y->ev));
 }
 
-/* data_dir, auth_token_file: a path without control characters. */
+/* data_dir, auth_token_file, tls_*_file: a path without control
+ * characters. */
 static int dc_path(struct cfg_yaml *y, const char *what, char **out)
 {
     const char *s;
@@ -411,6 +416,26 @@ static int dc_log_level(struct cfg_yaml *y, struct cfg_daemon *c)
                          "debug, got '%s'", q);
 }
 
+/* Only the words themselves: a switch that lets the network read the
+ * traffic must not be turned on by "yes", "on" or "1" slipping in. */
+static int dc_bool(struct cfg_yaml *y, const char *what, bool *out)
+{
+    char q[64];
+    const char *s;
+    size_t len;
+
+    if (y->ev.type != YAML_SCALAR_EVENT)
+        return dc_fail_kind(y, what, "true or false");
+    s = cfg_yaml_text(y, &len);
+    if (strcmp(s, "true") == 0 || strcmp(s, "false") == 0) {
+        *out = s[0] == 't';
+        return 0;
+    }
+    cfg_yaml_quote(q, sizeof(q), s, len);
+    return cfg_yaml_fail(y, y->ev.start_mark,
+                         "%s: expected true or false, got '%s'", what, q);
+}
+
 /* `key` must be one of dc_ranges[]. */
 static int dc_number(struct cfg_yaml *y, struct cfg_daemon *c, size_t key)
 {
@@ -439,6 +464,13 @@ static int dc_value(struct cfg_yaml *y, struct cfg_daemon *c, size_t key)
         return dc_token_file(y, c);
     case DK_LOG_LEVEL:
         return dc_log_level(y, c);
+    case DK_TLS_CERT_FILE:
+        return dc_path(y, "tls_cert_file", &c->tls_cert_file);
+    case DK_TLS_KEY_FILE:
+        return dc_path(y, "tls_key_file", &c->tls_key_file);
+    case DK_PLAINTEXT_OFF_LOOPBACK:
+        return dc_bool(y, "plaintext_off_loopback",
+                       &c->plaintext_off_loopback);
     default:
         return dc_number(y, c, key);
     }
@@ -576,17 +608,32 @@ int cfg_daemon_check(const struct cfg_daemon *c, struct cfg_error *err)
     if (c->auth_token &&
         (problem = dc_token_problem(c->auth_token, strlen(c->auth_token))))
         return dc_check_fail(err, "auth_token: the token %s", problem);
+    if ((c->tls_cert_file == NULL) != (c->tls_key_file == NULL))
+        return dc_check_fail(err, "%s: required with %s",
+                             c->tls_key_file ? "tls_cert_file"
+                                             : "tls_key_file",
+                             c->tls_key_file ? "tls_key_file"
+                                             : "tls_cert_file");
     for (i = 0; i < c->n_listen; i++) {
         cfg_yaml_quote(q, sizeof(q), c->listen[i], strlen(c->listen[i]));
         if (!dc_parse_addr(c->listen[i], &a))
             return dc_check_fail(err,
                                  "listen: '%s' is not a numeric IPv4 or IPv6 "
                                  "address", q);
-        if (!dc_is_loopback(&a) && c->auth_token == NULL)
+        if (dc_is_loopback(&a))
+            continue;
+        if (c->auth_token == NULL)
             return dc_check_fail(err,
                                  "listen: '%s' is not a loopback address, so "
                                  "an auth_token or auth_token_file is "
                                  "required", q);
+        /* The token itself would cross the network in the clear. */
+        if (c->tls_cert_file == NULL && !c->plaintext_off_loopback)
+            return dc_check_fail(err,
+                                 "listen: '%s' is not a loopback address, so "
+                                 "tls_cert_file and tls_key_file are "
+                                 "required (or plaintext_off_loopback: true "
+                                 "to serve it without TLS)", q);
     }
     return 0;
 }
@@ -622,6 +669,18 @@ int cfg_daemon_print(FILE *f, const struct cfg_daemon *c)
     }
     fprintf(f, "log_level: %s\n", cfg_log_level_name(c->log_level));
     fprintf(f, "plan_max_seconds: %u\n", c->plan_max_seconds);
+    if (c->tls_cert_file) {
+        fputs("tls_cert_file: ", f);
+        cfg_put_quoted(f, c->tls_cert_file);
+        fputc('\n', f);
+    }
+    if (c->tls_key_file) {
+        fputs("tls_key_file: ", f);
+        cfg_put_quoted(f, c->tls_key_file);
+        fputc('\n', f);
+    }
+    fprintf(f, "plaintext_off_loopback: %s\n",
+            c->plaintext_off_loopback ? "true" : "false");
     return ferror(f) ? -EIO : 0;
 }
 
@@ -636,18 +695,23 @@ int cfg_daemon_check_reload(const struct cfg_daemon *running,
     memset(err, 0, sizeof(*err));
     snprintf(err->file, sizeof(err->file), "%s",
              next->source ? next->source : "");
-    if (next->auth_token != NULL)
-        return 0;
-    /* The listeners stay those of the start: the new listen list would
-     * pass cfg_daemon_check() while an open one serves the network. */
+    /* The listeners stay those of the start, and so does TLS on them:
+     * the new file would pass cfg_daemon_check() while an open listener
+     * serves the network. */
     for (i = 0; i < running->n_listen; i++) {
         if (dc_parse_addr(running->listen[i], &a) && dc_is_loopback(&a))
             continue;
         cfg_yaml_quote(q, sizeof(q), running->listen[i],
                        strlen(running->listen[i]));
-        return dc_check_fail(err, "auth_token: cannot be removed while "
-                             "listening on '%s', which is not loopback; "
-                             "restart to apply", q);
+        if (next->auth_token == NULL)
+            return dc_check_fail(err, "auth_token: cannot be removed while "
+                                 "listening on '%s', which is not loopback; "
+                                 "restart to apply", q);
+        if (running->tls_cert_file == NULL && !next->plaintext_off_loopback)
+            return dc_check_fail(err, "plaintext_off_loopback: must stay "
+                                 "true while listening on '%s', which is "
+                                 "not loopback, without TLS; turning TLS on "
+                                 "needs a restart", q);
     }
     return 0;
 }

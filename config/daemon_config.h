@@ -35,9 +35,17 @@
  *                                 planner may improve one plan (it stops
  *                                 sooner when the search converges); 0
  *                                 turns background planning off
+ *   tls_cert_file: "/etc/mingle/cert.pem"   PEM certificate chain, leaf
+ *                                 first; with tls_key_file (both or
+ *                                 neither) every listener speaks TLS only
+ *   tls_key_file: "/etc/mingle/key.pem"     its PEM private key
+ *   plaintext_off_loopback: false  true (the word itself): a listener
+ *                                 that is not loopback may serve without
+ *                                 TLS; otherwise it needs tls_cert_file
  *
- * Relative paths (data_dir, auth_token_file) are taken relative to the
- * working directory, as on the command line.
+ * Relative paths (data_dir, auth_token_file, tls_cert_file, tls_key_file)
+ * are taken relative to the working directory, as on the command line.
+ * The TLS files are only named here; the server reads them (server.h).
  */
 #ifndef MINGLE_DAEMON_CONFIG_H
 #define MINGLE_DAEMON_CONFIG_H
@@ -94,6 +102,9 @@ struct cfg_daemon {
     uint32_t reserved_connections;
     char *auth_token;      /* the secret; NULL: no authentication */
     char *auth_token_file; /* where auth_token came from; NULL if inline */
+    char *tls_cert_file;   /* NULL: no TLS (then tls_key_file is NULL too) */
+    char *tls_key_file;
+    bool plaintext_off_loopback; /* may a non-loopback listener be plain */
     enum cfg_log_level log_level;
     char *source;          /* file loaded, for cfg_daemon_check() errors;
                               NULL for the defaults */
@@ -118,16 +129,21 @@ int cfg_daemon_parse(const char *buf, size_t len, const char *name,
                      struct cfg_daemon *out, struct cfg_error *err);
 
 /* Checks a complete config, however it was built (file, defaults, command
- * line overrides): every field in its range, and a listen address other
- * than loopback only with an auth token, because the protocol would
- * otherwise hand the event to anyone on the network.  Returns 0, or
- * -EINVAL with *err filled (c->source as the file, no position). */
+ * line overrides): every field in its range, the TLS files both or
+ * neither, and a listen address other than loopback only with an auth
+ * token, because the protocol would otherwise hand the event to anyone on
+ * the network, and only with TLS unless plaintext_off_loopback is true,
+ * because the token and the attendees would cross it in the clear.
+ * Returns 0, or -EINVAL with *err filled (c->source as the file, no
+ * position). */
 int cfg_daemon_check(const struct cfg_daemon *c, struct cfg_error *err);
 
 /* Checks a reload: `next` (already through cfg_daemon_check()) against
- * `running`, whose listeners are the ones open.  Removing the token while
- * a non-loopback listener is open is refused.  Returns 0, or -EINVAL with
- * *err filled (next->source as the file). */
+ * `running`, whose listeners are the ones open and whose TLS setting (on
+ * or off) they keep.  While a non-loopback listener is open, removing the
+ * token is refused, and so is, when it runs without TLS, a `next` without
+ * plaintext_off_loopback.  Returns 0, or -EINVAL with *err filled
+ * (next->source as the file). */
 int cfg_daemon_check_reload(const struct cfg_daemon *running,
                             const struct cfg_daemon *next,
                             struct cfg_error *err);

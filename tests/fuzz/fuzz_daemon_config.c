@@ -42,7 +42,10 @@ static int fuzz_same_config(const struct cfg_daemon *a,
         a->output_cap_bytes != b->output_cap_bytes ||
         a->log_level != b->log_level || !fuzz_str_eq(a->data_dir, b->data_dir) ||
         !fuzz_str_eq(a->auth_token, b->auth_token) ||
-        !fuzz_str_eq(a->auth_token_file, b->auth_token_file))
+        !fuzz_str_eq(a->auth_token_file, b->auth_token_file) ||
+        !fuzz_str_eq(a->tls_cert_file, b->tls_cert_file) ||
+        !fuzz_str_eq(a->tls_key_file, b->tls_key_file) ||
+        a->plaintext_off_loopback != b->plaintext_off_loopback)
         return 0;
     for (i = 0; i < a->n_listen; i++)
         if (!fuzz_str_eq(a->listen[i], b->listen[i]))

@@ -734,7 +734,8 @@ def main():
              [test_squatters_token, test_per_address, test_sigterm]),
             ("squat", "max_connections: %d\nidle_timeout_ms: 60000\n"
              % ADMIT_CONN, [test_squatters_subscribe, test_sigterm]),
-            ("public", 'listen: ["0.0.0.0"]\nauth_token: %s\n' % TOKEN,
+            ("public", 'listen: ["0.0.0.0"]\nauth_token: %s\n'
+             'plaintext_off_loopback: true\n' % TOKEN,
              [test_reload_keeps_token, test_sigterm]),
         ]
         if ipv6_available():

@@ -115,6 +115,9 @@ static void assert_defaults(const struct cfg_daemon *c)
     assert_null(c->auth_token);
     assert_null(c->auth_token_file);
     assert_int_equal(c->log_level, CFG_LOG_INFO);
+    assert_null(c->tls_cert_file);
+    assert_null(c->tls_key_file);
+    assert_false(c->plaintext_off_loopback);
 }
 
 static void test_defaults(void **state)
@@ -169,7 +172,10 @@ static void test_every_key(void **state)
              "plan_max_seconds: 0\n"
              "hello_timeout_ms: 100\n"
              "max_connections_per_address: 3\n"
-             "reserved_connections: 0\n",
+             "reserved_connections: 0\n"
+             "tls_cert_file: /etc/mingle/cert.pem\n"
+             "tls_key_file: \"key file.pem\"\n"
+             "plaintext_off_loopback: true\n",
              tok);
     parse_ok(yaml, &c);
     assert_int_equal(c.n_listen, 4);
@@ -191,6 +197,13 @@ static void test_every_key(void **state)
     assert_int_equal(c.hello_timeout_ms, 100);
     assert_int_equal(c.max_connections_per_address, 3);
     assert_int_equal(c.reserved_connections, 0);
+    assert_string_equal(c.tls_cert_file, "/etc/mingle/cert.pem");
+    assert_string_equal(c.tls_key_file, "key file.pem");
+    assert_true(c.plaintext_off_loopback);
+    cfg_daemon_free(&c);
+
+    parse_ok("plaintext_off_loopback: false\n", &c);
+    assert_false(c.plaintext_off_loopback);
     cfg_daemon_free(&c);
 
     parse_ok("auth_token: \"" TOKEN "\"\nlog_level: error\nport: 65535\n"
@@ -409,7 +422,8 @@ static void test_check(void **state)
     assert_int_equal(cfg_daemon_check(&c, &err), 0);
     cfg_daemon_free(&c);
 
-    parse_ok("listen: [\"0.0.0.0\", \"::\"]\nauth_token: " TOKEN "\n", &c);
+    parse_ok("listen: [\"0.0.0.0\", \"::\"]\nauth_token: " TOKEN "\n"
+             "plaintext_off_loopback: true\n", &c);
     assert_int_equal(cfg_daemon_check(&c, &err), 0);
 
     /* Values set by hand, e.g. from the command line, are checked too. */
@@ -436,6 +450,62 @@ static void test_check(void **state)
     cfg_daemon_free(&c);
 }
 
+/* Off loopback: TLS, or plaintext_off_loopback in so many words; the two
+ * TLS files go together. */
+static void test_check_tls(void **state)
+{
+    struct cfg_daemon c;
+    struct cfg_error err;
+    char msg[1024];
+
+    (void)state;
+    parse_ok("listen: [\"127.0.0.1\", \"10.1.2.3\"]\nauth_token: " TOKEN
+             "\n", &c);
+    assert_int_equal(cfg_daemon_check(&c, &err), -EINVAL);
+    assert_string_equal(cfg_error_format(&err, msg, sizeof(msg)),
+                        "d.yaml: listen: '10.1.2.3' is not a loopback "
+                        "address, so tls_cert_file and tls_key_file are "
+                        "required (or plaintext_off_loopback: true to serve "
+                        "it without TLS)");
+    c.plaintext_off_loopback = true;
+    assert_int_equal(cfg_daemon_check(&c, &err), 0);
+    cfg_daemon_free(&c);
+
+    parse_ok("listen: [\"::\"]\nauth_token: " TOKEN "\n"
+             "tls_cert_file: c.pem\ntls_key_file: k.pem\n", &c);
+    assert_int_equal(cfg_daemon_check(&c, &err), 0);
+    /* The token is still required: TLS hides it, it does not replace it. */
+    free(c.auth_token);
+    c.auth_token = NULL;
+    assert_int_equal(cfg_daemon_check(&c, &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "auth_token"));
+    cfg_daemon_free(&c);
+
+    /* Loopback only: TLS is optional, and on every listener when set. */
+    parse_ok("tls_cert_file: c.pem\ntls_key_file: k.pem\n", &c);
+    assert_int_equal(cfg_daemon_check(&c, &err), 0);
+    free(c.tls_key_file);
+    c.tls_key_file = NULL;
+    assert_int_equal(cfg_daemon_check(&c, &err), -EINVAL);
+    assert_string_equal(err.msg, "tls_key_file: required with tls_cert_file");
+    cfg_daemon_free(&c);
+
+    parse_ok("tls_key_file: k.pem\n", &c);
+    assert_int_equal(cfg_daemon_check(&c, &err), -EINVAL);
+    assert_string_equal(err.msg, "tls_cert_file: required with tls_key_file");
+    cfg_daemon_free(&c);
+
+    expect_error("plaintext_off_loopback: yes\n", 1, 25,
+                 "plaintext_off_loopback: expected true or false, got 'yes'");
+    expect_error("plaintext_off_loopback: 1\n", 1, 25, "got '1'");
+    expect_error("plaintext_off_loopback: True\n", 1, 25, "got 'True'");
+    expect_error("plaintext_off_loopback: [true]\n", 1, 25,
+                 "expected true or false, got a sequence");
+    expect_error("tls_cert_file: \"\"\n", 1, 16, "tls_cert_file: empty path");
+    expect_error("tls_key_file: [a]\n", 1, 15,
+                 "tls_key_file: expected a path");
+}
+
 /* The listeners stay those of the start, so a reload is judged by them. */
 static void test_check_reload(void **state)
 {
@@ -456,8 +526,28 @@ static void test_check_reload(void **state)
     cfg_daemon_free(&next);
 
     /* A rotated token is not a removed one. */
-    parse_ok("listen: [\"127.0.0.1\"]\nauth_token: rotated-" TOKEN "\n",
-             &next);
+    parse_ok("listen: [\"127.0.0.1\"]\nauth_token: rotated-" TOKEN "\n"
+             "plaintext_off_loopback: true\n", &next);
+    assert_int_equal(cfg_daemon_check_reload(&running, &next, &err), 0);
+    cfg_daemon_free(&next);
+
+    /* 0.0.0.0 is open without TLS: the switch that allows it must stay
+     * on, and TLS files in the new file do not change the listener. */
+    parse_ok("listen: [\"127.0.0.1\"]\nauth_token: " TOKEN "\n"
+             "tls_cert_file: c.pem\ntls_key_file: k.pem\n", &next);
+    assert_int_equal(cfg_daemon_check(&next, &err), 0);
+    assert_int_equal(cfg_daemon_check_reload(&running, &next, &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "plaintext_off_loopback: must stay true "
+                                    "while listening on '0.0.0.0'"));
+    assert_non_null(strstr(err.msg, "restart"));
+    cfg_daemon_free(&next);
+    cfg_daemon_free(&running);
+
+    /* Started with TLS: the new file need not allow plaintext, and a file
+     * without TLS leaves the listeners on TLS until a restart. */
+    parse_ok("listen: [\"0.0.0.0\"]\nauth_token: " TOKEN "\n"
+             "tls_cert_file: c.pem\ntls_key_file: k.pem\n", &running);
+    parse_ok("auth_token: " TOKEN "\n", &next);
     assert_int_equal(cfg_daemon_check_reload(&running, &next, &err), 0);
     cfg_daemon_free(&next);
     cfg_daemon_free(&running);
@@ -508,6 +598,14 @@ static void round_trip(const struct cfg_daemon *c)
     assert_int_equal(back.max_connections_per_address,
                      c->max_connections_per_address);
     assert_int_equal(back.reserved_connections, c->reserved_connections);
+    assert_int_equal(back.plaintext_off_loopback, c->plaintext_off_loopback);
+    if (c->tls_cert_file) {
+        assert_string_equal(back.tls_cert_file, c->tls_cert_file);
+        assert_string_equal(back.tls_key_file, c->tls_key_file);
+    } else {
+        assert_null(back.tls_cert_file);
+        assert_null(back.tls_key_file);
+    }
     if (c->auth_token) {
         assert_string_equal(back.auth_token, c->auth_token);
         assert_string_equal(back.auth_token_file, c->auth_token_file);
@@ -540,7 +638,8 @@ static void test_print_round_trip(void **state)
              "output_cap_bytes: 70000\nlog_level: error\n"
              "plan_max_seconds: 7\nhello_timeout_ms: 250\n"
              "max_connections_per_address: 2\nreserved_connections: 3\n"
-             "auth_token_file: '%s'\n",
+             "auth_token_file: '%s'\ntls_cert_file: \"c \\\"1\\\".pem\"\n"
+             "tls_key_file: k.pem\nplaintext_off_loopback: true\n",
              tok);
     parse_ok(yaml, &c);
     assert_string_equal(c.data_dir, "/srv/Müller \"data\" \\ dir");
@@ -574,6 +673,7 @@ int main(void)
         cmocka_unit_test(test_all_or_nothing),
         cmocka_unit_test(test_file_size),
         cmocka_unit_test(test_check),
+        cmocka_unit_test(test_check_tls),
         cmocka_unit_test(test_check_reload),
         cmocka_unit_test(test_print_round_trip),
     };
