@@ -27,6 +27,7 @@
 
 #include "frame.h"
 #include "log.h"
+#include "share.h"
 
 struct conn {
     uint64_t id;
@@ -317,33 +318,46 @@ void conn_free(struct conn *c)
     free(c);
 }
 
-int conn_send_parts(struct conn *c, const uint8_t *const *parts,
-                    const size_t *lens, size_t n)
+/* Drops the peer when `total` more bytes would take its unsent output past
+ * the cap; an empty output takes anything, so one large reply fits. */
+static int conn_make_room(struct conn *c, size_t total)
 {
+    size_t queued = evbuffer_get_length(bufferevent_get_output(c->bev));
+
     if (c->closing)
         return -EPIPE;
-    struct evbuffer *out = bufferevent_get_output(c->bev);
-    size_t queued = evbuffer_get_length(out);
-    size_t total = 0;
-    for (size_t i = 0; i < n; i++)
-        total += lens[i];
     if (queued > 0 && (total > c->limits.output_cap_bytes ||
                        queued > c->limits.output_cap_bytes - total)) {
         conn_drop(c, "output cap exceeded (peer not reading)");
         return -ENOBUFS;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (evbuffer_add(out, parts[i], lens[i]) != 0) {
-            conn_drop(c, "out of memory for output");
-            return -ENOBUFS;
-        }
     }
     return 0;
 }
 
 int conn_send(struct conn *c, const uint8_t *frame, size_t len)
 {
-    return conn_send_parts(c, &frame, &len, 1);
+    int ret = conn_make_room(c, len);
+
+    if (ret == 0 && evbuffer_add(bufferevent_get_output(c->bev), frame,
+                                 len) != 0) {
+        conn_drop(c, "out of memory for output");
+        ret = -ENOBUFS;
+    }
+    return ret;
+}
+
+int conn_send_shared(struct conn *c, const uint8_t *head, size_t head_len,
+                     struct share *body)
+{
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    int ret = conn_make_room(c, head_len + share_len(body));
+
+    if (ret == 0 && (evbuffer_add(out, head, head_len) != 0 ||
+                     share_add(body, out) != 0)) {
+        conn_drop(c, "out of memory for output");
+        ret = -ENOBUFS;
+    }
+    return ret;
 }
 
 void conn_set_limits(struct conn *c, const struct conn_limits *limits)
@@ -356,8 +370,30 @@ void conn_set_limits(struct conn *c, const struct conn_limits *limits)
         conn_set_watermark(c);
 }
 
+/* A subscriber is exempt from the idle deadline, so the kernel must tell
+ * us when its peer is gone: keepalive probes an idle link, and the user
+ * timeout ends one whose pushes stay unacknowledged.  Not TCP (a test's
+ * socketpair): nothing to probe, the options just fail. */
+static void conn_probe_peer(struct conn *c)
+{
+    evutil_socket_t fd = bufferevent_getfd(c->bev);
+    int on = 1, idle = CONN_PROBE_IDLE_S, intvl = CONN_PROBE_INTERVAL_S,
+        cnt = CONN_PROBE_COUNT;
+    unsigned user_ms = (CONN_PROBE_IDLE_S + CONN_PROBE_INTERVAL_S *
+                        CONN_PROBE_COUNT) * 1000u;
+
+    (void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_ms,
+                     sizeof(user_ms));
+}
+
 void conn_set_subscribed(struct conn *c, bool subscribed)
 {
+    if (subscribed && !c->subscribed && !c->closing)
+        conn_probe_peer(c);
     c->subscribed = subscribed;
     if (!c->closing)
         conn_arm_idle(c);

@@ -12,8 +12,10 @@
  *     must arrive within frame_timeout_ms (Error FRAME_TIMEOUT).
  *   - idle deadline: a connection that completes no request for
  *     idle_timeout_ms is closed (Error IDLE_TIMEOUT).  Subscribers are
- *     exempt while subscribed: waiting for pushes is their job, and the
- *     output cap already bounds what a dead subscriber costs.
+ *     exempt while subscribed: waiting for pushes is their job.  Their
+ *     peer is probed instead (TCP keepalive and user timeout, see
+ *     CONN_PROBE_IDLE_S), and the output cap bounds what one that stopped
+ *     reading costs.
  *   - Hello deadline: with hello_timeout_ms set (the owner sets it only
  *     when a token is required), a connection whose session has not
  *     authenticated within it is closed (Error UNAUTHENTICATED): a silent
@@ -44,9 +46,16 @@
 
 struct event_base;
 struct conn;
+struct share;
 
 /* How long a closing connection may take to flush its output. */
 #define CONN_FLUSH_TIMEOUT_MS 1000u
+/* A subscriber's peer is probed after this long without traffic, every
+ * interval, and given up after `count` unanswered probes; pushes left
+ * unacknowledged for the same total time end the connection too. */
+#define CONN_PROBE_IDLE_S 60
+#define CONN_PROBE_INTERVAL_S 10
+#define CONN_PROBE_COUNT 3
 /* Upper bound of a connection's kernel send buffer (see output above). */
 #define CONN_SNDBUF_MAX_BYTES (1024u * 1024u)
 
@@ -78,15 +87,17 @@ struct conn *conn_new(struct event_base *base, int fd, uint64_t id,
 /* Closes the socket and frees everything; NULL is a no-op. */
 void conn_free(struct conn *c);
 
-/* Queues the concatenation of `n` byte ranges as output (one frame, cut
- * into parts so that publishers need not copy).  Returns 0; -EPIPE when
- * the connection is already closing; -ENOBUFS when the output cap is
- * exceeded, in which case the peer has been dropped. */
-int conn_send_parts(struct conn *c, const uint8_t *const *parts,
-                    const size_t *lens, size_t n);
-
-/* conn_send_parts() with a single part. */
+/* Queues one frame of `len` bytes (copied) as output.  Returns 0; -EPIPE
+ * when the connection is already closing; -ENOBUFS when the output cap is
+ * exceeded (or memory is short), in which case the peer has been dropped. */
 int conn_send(struct conn *c, const uint8_t *frame, size_t len);
+
+/* Queues one frame made of `head` (copied: the few bytes that differ per
+ * connection) and the bytes of `body`, which are not copied: the output
+ * holds the share (share.h) until they are sent or the connection is
+ * freed.  The caller keeps its own hold.  Returns as conn_send(). */
+int conn_send_shared(struct conn *c, const uint8_t *head, size_t head_len,
+                     struct share *body);
 
 /* Starts closing: when `code` is nonzero, queues an Error frame with that
  * code and `why` first.  Logs `why`.  Idempotent. */

@@ -3,6 +3,11 @@
  * Subscriptions are kept per event ("topic") in small arrays: the number
  * of events and subscribers is modest, and a publish walks one array.
  * A client that is dead (waiting for the reaper) or closing is skipped.
+ *
+ * A pushed round is copied once into a share (share.h) that every
+ * subscriber's output references: N subscribers that read slowly hold one
+ * copy between them, and the copy goes when the last of them has sent it
+ * or been dropped.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -10,7 +15,9 @@
 
 #include "conn.h"
 #include "frame.h"
+#include "log.h"
 #include "server_impl.h"
+#include "share.h"
 
 /* A connection may follow this many events at once. */
 #define TOPIC_MAX_SUBS_PER_CONN 64u
@@ -122,28 +129,37 @@ void topic_unsubscribe_all(struct server *srv, struct server_client *cl)
     }
 }
 
-void topic_publish(void *server, uint64_t event_id,
-                              const uint8_t *body, size_t len)
+void topic_publish(void *server, uint64_t event_id, const uint8_t *body,
+                   size_t len)
 {
     struct server *srv = server;
     struct server_topic *t = topic_find(srv, event_id);
+    struct share *shared;
+
     if (t == NULL)
         return;
+    shared = share_new(body, len);
+    if (shared == NULL) {
+        log_msg(LOG_LEVEL_ERROR, 0, "event %llu: out of memory for a push; "
+                "subscribers get it with GetSchedule",
+                (unsigned long long)event_id);
+        return;
+    }
     for (size_t i = 0; i < t->n; i++) {
         struct server_client *cl = t->subs[i].client;
         if (cl->dead || conn_is_closing(cl->conn))
             continue;
-        /* prefix | Response.id | body */
+        /* prefix | Response.id | body: only the first two differ. */
+        uint8_t head[2 * FRAME_PREFIX_MAX_BYTES + 1];
         uint8_t id_field[1 + FRAME_PREFIX_MAX_BYTES];
         id_field[0] = TOPIC_RESPONSE_ID_KEY;
         size_t id_len =
             1 + frame_put_prefix(id_field + 1, t->subs[i].request_id);
-        uint8_t prefix[FRAME_PREFIX_MAX_BYTES];
-        size_t prefix_len = frame_put_prefix(prefix, (uint64_t)(id_len + len));
-        const uint8_t *parts[] = {prefix, id_field, body};
-        const size_t lens[] = {prefix_len, id_len, len};
-        /* A subscriber over its cap is dropped by conn_send_parts; the
+        size_t head_len = frame_put_prefix(head, (uint64_t)(id_len + len));
+        memcpy(head + head_len, id_field, id_len);
+        /* A subscriber over its cap is dropped by conn_send_shared; the
          * reaper removes its subscriptions, the others are unaffected. */
-        conn_send_parts(cl->conn, parts, lens, 3);
+        conn_send_shared(cl->conn, head, head_len + id_len, shared);
     }
+    share_free(shared);
 }

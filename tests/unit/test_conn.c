@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -16,6 +19,7 @@
 #include <event2/event.h>
 
 #include "conn.h"
+#include "share.h"
 #include "frame.h"
 #include "mingle.pb-c.h"
 
@@ -367,6 +371,97 @@ static void test_peer_half_close_still_gets_replies(void **state)
     fix_close(f);
 }
 
+static void test_shared_body_sent_then_released(void **state)
+{
+    (void)state;
+    struct fix *f = fix_open(1000, 5000, 65536);
+    const uint8_t body[] = "the round";
+    struct share *s = share_new(body, sizeof(body) - 1);
+
+    assert_int_equal(conn_send_shared(f->conn, (const uint8_t *)"ID", 2, s),
+                     0);
+    assert_int_equal(share_holders(s), 2);
+    fix_run(f, 50, false);
+    uint8_t buf[32];
+    assert_int_equal(read(f->peer, buf, sizeof(buf)), 11);
+    assert_memory_equal(buf, "IDthe round", 11);
+    /* Sent: the output no longer holds the body. */
+    assert_int_equal(share_holders(s), 1);
+    share_free(s);
+    fix_close(f);
+}
+
+static void test_shared_body_released_by_a_dropped_peer(void **state)
+{
+    (void)state;
+    struct fix *f = fix_open(1000, 5000, 8192);
+    uint8_t chunk[1000];
+    memset(chunk, 'r', sizeof(chunk));
+    struct share *s = share_new(chunk, sizeof(chunk));
+    int rc = 0;
+
+    for (int i = 0; i < 10000 && rc == 0; i++) {
+        rc = conn_send_shared(f->conn, (const uint8_t *)"H", 1, s);
+        fix_run(f, 1, false);
+    }
+    assert_int_equal(rc, -ENOBUFS);
+    assert_int_equal(f->done, 1);
+    assert_true(share_holders(s) > 1);
+    conn_free(f->conn);
+    f->conn = NULL;
+    /* libevent finishes freeing a bufferevent from its loop. */
+    fix_run(f, 20, false);
+    assert_int_equal(share_holders(s), 1);
+    share_free(s);
+    fix_close(f);
+}
+
+/* A subscriber's peer is probed by TCP: over a loopback TCP pair, the
+ * options are set once it subscribes, not before. */
+static void test_subscriber_peer_probed(void **state)
+{
+    (void)state;
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof(sa);
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(lfd, 1), 0);
+    assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &sl), 0);
+    int cfd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_int_equal(connect(cfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    int fd = accept(lfd, NULL, NULL);
+    assert_true(fd >= 0);
+
+    struct event_base *base = event_base_new();
+    const struct conn_limits limits = {.max_frame_bytes = 1024,
+                                       .output_cap_bytes = 65536};
+    struct fix owner = {0};
+    struct conn *c = conn_new(base, fd, 1, &limits, &fix_hooks, &owner);
+    int v = -1;
+    socklen_t vl = sizeof(v);
+    assert_non_null(c);
+    assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &v, &vl), 0);
+    assert_int_equal(v, 0);
+    conn_set_subscribed(c, true);
+    assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &v, &vl), 0);
+    assert_int_equal(v, 1);
+    assert_int_equal(getsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &v, &vl), 0);
+    assert_int_equal(v, CONN_PROBE_IDLE_S);
+    assert_int_equal(getsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &v, &vl), 0);
+    assert_int_equal(v, CONN_PROBE_COUNT);
+    unsigned user_ms = 0;
+    socklen_t ul = sizeof(user_ms);
+    assert_int_equal(
+        getsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_ms, &ul), 0);
+    assert_int_equal(user_ms, (CONN_PROBE_IDLE_S + CONN_PROBE_INTERVAL_S *
+                               CONN_PROBE_COUNT) * 1000);
+    conn_free(c);
+    event_base_free(base);
+    close(cfd);
+    close(lfd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -380,6 +475,9 @@ int main(void)
         cmocka_unit_test(test_output_cap_drops_stalled_peer),
         cmocka_unit_test(test_one_large_reply_fits_empty_output),
         cmocka_unit_test(test_peer_half_close_still_gets_replies),
+        cmocka_unit_test(test_shared_body_sent_then_released),
+        cmocka_unit_test(test_shared_body_released_by_a_dropped_peer),
+        cmocka_unit_test(test_subscriber_peer_probed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
