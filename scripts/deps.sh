@@ -21,6 +21,8 @@ libyaml-dev
 libcmocka-dev
 libsqlite3-dev
 libunistring-dev
+libssl-dev
+openssl
 "
 
 if [ "${1:-}" = "--list" ]; then

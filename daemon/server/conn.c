@@ -10,10 +10,16 @@
  * waits for output to drain (or CONN_FLUSH_TIMEOUT_MS); the owner frees
  * the connection after the `done` hook, outside our callbacks, because
  * libevent may still touch the bufferevent after a callback returns.
+ *
+ * TLS (tls.h) changes only how the bufferevent is made: it hands us
+ * plaintext like a socket does.  Until its handshake completes there is
+ * no channel to send an Error on, so a connection that closes then just
+ * ends; the handshake runs on the frame deadline, as a frame would.
  */
 #include "conn.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h> /* evutil_socket_error_to_string() is strerror() */
 #include <sys/socket.h>
@@ -28,6 +34,7 @@
 #include "frame.h"
 #include "log.h"
 #include "share.h"
+#include "tls.h"
 
 struct conn {
     uint64_t id;
@@ -43,7 +50,15 @@ struct conn {
     bool subscribed;
     bool closing;
     bool done;
+    bool tls;       /* the bufferevent speaks TLS */
+    bool handshook; /* TLS: the handshake has completed */
 };
+
+/* Whether an Error frame can reach the peer at all. */
+static bool conn_can_speak(const struct conn *c)
+{
+    return !c->tls || c->handshook;
+}
 
 static struct timeval conn_ms_to_tv(uint32_t ms)
 {
@@ -92,7 +107,10 @@ static void conn_finish(struct conn *c)
     event_del(c->hello_ev);
     bufferevent_disable(c->bev, EV_READ | EV_WRITE);
     /* A FIN after our last byte tells the peer the close is deliberate,
-     * even if unread input turns the final close() into a reset. */
+     * even if unread input turns the final close() into a reset; over
+     * TLS, close_notify says so first. */
+    if (c->tls)
+        tls_close_notify(c->bev);
     shutdown(bufferevent_getfd(c->bev), SHUT_WR);
     c->hooks->done(c->owner, c);
 }
@@ -118,7 +136,7 @@ void conn_close(struct conn *c, enum dispatch_error code, const char *why)
     bufferevent_disable(c->bev, EV_READ);
 
     struct evbuffer *out = bufferevent_get_output(c->bev);
-    if (code != 0) {
+    if (code != 0 && conn_can_speak(c)) {
         uint8_t *frame = NULL;
         size_t len = 0;
         /* The error frame bypasses the output cap: it is small, and the
@@ -205,13 +223,36 @@ static void conn_write_cb(struct bufferevent *bev, void *arg)
         conn_finish(c);
 }
 
+/* A failed TLS handshake is routine (scanners, plaintext clients): one
+ * line at info, the reason OpenSSL gives. */
+static void conn_log_error(struct conn *c, struct bufferevent *bev)
+{
+    int err = EVUTIL_SOCKET_ERROR();
+    char why[128] = "";
+
+    if (c->tls)
+        tls_error_describe(bev, why, sizeof(why));
+    if (why[0] == '\0')
+        snprintf(why, sizeof(why), "%s", evutil_socket_error_to_string(err));
+    if (c->tls && !c->handshook)
+        log_msg(LOG_LEVEL_INFO, c->id, "TLS handshake failed: %s", why);
+    else
+        log_msg(LOG_LEVEL_DEBUG, c->id, "%s error: %s",
+                c->tls ? "TLS" : "socket", why);
+}
+
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
     struct conn *c = arg;
-    (void)bev;
-    if (what & BEV_EVENT_ERROR) {
-        log_msg(LOG_LEVEL_DEBUG, c->id, "socket error: %s",
-                evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+    if (what & BEV_EVENT_CONNECTED) {
+        /* Only TLS reports this: its handshake, which ran on the frame
+         * deadline, is done. */
+        c->handshook = true;
+        event_del(c->frame_ev);
+        log_msg(LOG_LEVEL_DEBUG, c->id, "TLS handshake done (%s)",
+                tls_version(bev));
+    } else if (what & BEV_EVENT_ERROR) {
+        conn_log_error(c, bev);
         conn_finish(c);
     } else if (what & BEV_EVENT_EOF) {
         /* The peer may only have shut down its sending half and still
@@ -225,9 +266,13 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 
 static void conn_frame_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
+    struct conn *c = arg;
     (void)fd;
     (void)what;
-    conn_close(arg, DISPATCH_ERR_FRAME_TIMEOUT, "frame timeout");
+    if (conn_can_speak(c))
+        conn_close(c, DISPATCH_ERR_FRAME_TIMEOUT, "frame timeout");
+    else
+        conn_close(c, 0, "TLS handshake not completed in time");
 }
 
 static void conn_idle_timeout_cb(evutil_socket_t fd, short what, void *arg)
@@ -254,7 +299,7 @@ static void conn_flush_timeout_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 struct conn *conn_new(struct event_base *base, int fd, uint64_t id,
-                      const struct conn_limits *limits,
+                      const struct conn_limits *limits, struct tls_ctx *tls,
                       const struct conn_hooks *hooks, void *owner)
 {
     struct conn *c = calloc(1, sizeof(*c));
@@ -286,7 +331,9 @@ struct conn *conn_new(struct event_base *base, int fd, uint64_t id,
     int one = 1;
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     /* Created last: from here on the bufferevent owns `fd`. */
-    c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+    c->tls = tls != NULL;
+    c->bev = c->tls ? tls_bufferevent_new(tls, base, fd)
+                    : bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
     if (c->bev == NULL)
         goto fail;
     bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
@@ -294,6 +341,10 @@ struct conn *conn_new(struct event_base *base, int fd, uint64_t id,
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     conn_arm_idle(c);
     conn_arm(c->hello_ev, c->limits.hello_timeout_ms);
+    /* A peer that starts a handshake and stalls, or never starts one,
+     * must not hold the slot until the idle deadline. */
+    if (c->tls)
+        conn_arm(c->frame_ev, c->limits.frame_timeout_ms);
     return c;
 
 fail:

@@ -9,7 +9,9 @@
  *     BAD_FRAME, and the connection closes.  Input never holds more than
  *     one frame (max_frame_bytes + prefix).
  *   - frame deadline: once a frame's first byte arrived, the whole frame
- *     must arrive within frame_timeout_ms (Error FRAME_TIMEOUT).
+ *     must arrive within frame_timeout_ms (Error FRAME_TIMEOUT).  Over
+ *     TLS the handshake, from the accept, must complete within it too
+ *     (closed without an Error: there is no channel for one yet).
  *   - idle deadline: a connection that completes no request for
  *     idle_timeout_ms is closed (Error IDLE_TIMEOUT).  Subscribers are
  *     exempt while subscribed: waiting for pushes is their job.  Their
@@ -47,6 +49,7 @@
 struct event_base;
 struct conn;
 struct share;
+struct tls_ctx;
 
 /* How long a closing connection may take to flush its output. */
 #define CONN_FLUSH_TIMEOUT_MS 1000u
@@ -78,10 +81,14 @@ struct conn_hooks {
 };
 
 /* Wraps the accepted, connected socket `fd` (taken over: closed by
- * conn_free).  Copies `limits`; keeps `hooks` and `owner` (borrowed).
- * Returns NULL on allocation failure, with `fd` still the caller's. */
+ * conn_free).  With `tls` (NULL: plaintext) the connection accepts a TLS
+ * session made from it (tls.h; the session keeps what it needs, so `tls`
+ * may be freed while the connection lives) and the handshake must
+ * complete within frame_timeout_ms.  Copies `limits`; keeps `hooks` and
+ * `owner` (borrowed).  Returns NULL on allocation failure, with `fd`
+ * still the caller's. */
 struct conn *conn_new(struct event_base *base, int fd, uint64_t id,
-                      const struct conn_limits *limits,
+                      const struct conn_limits *limits, struct tls_ctx *tls,
                       const struct conn_hooks *hooks, void *owner);
 
 /* Closes the socket and frees everything; NULL is a no-op. */

@@ -84,8 +84,8 @@ static void listen_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
     memcpy(&cl->addr, sa, (size_t)salen < sizeof(cl->addr)
                               ? (size_t)salen : sizeof(cl->addr));
     uint64_t id = ++srv->next_conn_id;
-    cl->conn =
-        conn_new(srv->base, fd, id, &srv->limits, &server_conn_hooks, cl);
+    cl->conn = conn_new(srv->base, fd, id, &srv->limits, srv->tls,
+                        &server_conn_hooks, cl);
     if (cl->conn == NULL) {
         log_msg(LOG_LEVEL_ERROR, 0, "refusing %s: out of memory", peer);
         free(cl);

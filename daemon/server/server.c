@@ -27,9 +27,12 @@
 #include "planner.h"
 #include "server_impl.h"
 #include "store.h"
+#include "tls.h"
 
 /* How long a stop may take beyond the connections' own flush deadline. */
 #define SERVER_STOP_SLACK_MS 250
+/* Room for why a TLS file was refused: two paths and OpenSSL's reason. */
+#define SERVER_TLS_WHY_BYTES 512
 
 /* ---- configuration ---------------------------------------------------- */
 
@@ -59,10 +62,46 @@ static void server_apply_cfg(struct server *srv, const struct cfg_daemon *cfg,
     log_set_level(server_log_level(cfg->log_level));
 }
 
+/* Which certificate is served: the first thing to check when clients
+ * refuse it (expired, wrong name). */
+static void server_log_tls(const struct server *srv, const char *when)
+{
+    char cert[256];
+
+    tls_ctx_describe(srv->tls, cert, sizeof(cert));
+    log_msg(LOG_LEVEL_INFO, 0, "%sTLS certificate: %s", when, cert);
+}
+
+/* The TLS context a reload asks for, made before anything is applied so
+ * that a bad file keeps the whole running config.  Returns 0 with *out
+ * set (NULL: keep the running one), or -EINVAL, logged. */
+static int server_reload_tls(struct server *srv, const struct cfg_daemon *next,
+                             struct tls_ctx **out)
+{
+    char why[SERVER_TLS_WHY_BYTES];
+
+    *out = NULL;
+    /* Listeners are TLS or not from the start (one port, one protocol). */
+    if ((srv->tls != NULL) != (next->tls_cert_file != NULL)) {
+        log_msg(LOG_LEVEL_WARN, 0, "SIGHUP: the TLS files would turn TLS "
+                "%s; restart to apply", srv->tls != NULL ? "off" : "on");
+        return 0;
+    }
+    if (srv->tls == NULL)
+        return 0;
+    *out = tls_ctx_new(next->tls_cert_file, next->tls_key_file, why,
+                       sizeof(why));
+    if (*out != NULL)
+        return 0;
+    log_msg(LOG_LEVEL_ERROR, 0, "SIGHUP: %s; config kept", why);
+    return -EINVAL;
+}
+
 static void server_reload(struct server *srv)
 {
     struct cfg_daemon next = {0};
     struct cfg_error err;
+    struct tls_ctx *tls = NULL;
     char msg[CFG_ERROR_MSG_BYTES + CFG_ERROR_FILE_BYTES + 32];
 
     if (srv->config_path == NULL) {
@@ -76,6 +115,8 @@ static void server_reload(struct server *srv)
                 cfg_error_format(&err, msg, sizeof(msg)));
         goto out;
     }
+    if (server_reload_tls(srv, &next, &tls) != 0)
+        goto out;
     /* Compared with the config the daemon started with: these are fixed
      * by the listeners and by dispatch (HelloReply). */
     const struct cfg_daemon *boot = srv->cfg;
@@ -110,9 +151,17 @@ static void server_reload(struct server *srv)
     for (struct server_client *cl = srv->clients; cl != NULL; cl = cl->next)
         if (!cl->dead)
             conn_set_limits(cl->conn, &srv->limits);
+    /* Open connections keep the context they were made with. */
+    if (tls != NULL) {
+        tls_ctx_free(srv->tls);
+        srv->tls = tls;
+        tls = NULL;
+        server_log_tls(srv, "SIGHUP: ");
+    }
     log_msg(LOG_LEVEL_INFO, 0, "SIGHUP: config reloaded from %s",
             srv->config_path);
 out:
+    tls_ctx_free(tls);
     cfg_daemon_free(&next);
 }
 
@@ -323,6 +372,7 @@ static void server_teardown(struct server *srv)
     free(srv->listeners);
     free(srv->topics);
     dispatch_free(srv->dispatch);
+    tls_ctx_free(srv->tls);
     struct event *evs[] = {srv->sig_int, srv->sig_term, srv->sig_hup,
                            srv->reaper, srv->stop_timer, srv->resume_accept};
     for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
@@ -354,6 +404,18 @@ static int server_setup(struct server *srv)
 
     const struct cfg_daemon *cfg = srv->cfg;
     int err = 0;
+    /* First: a bad certificate must not cost a store open or a bind. */
+    if (cfg->tls_cert_file != NULL) {
+        char why[SERVER_TLS_WHY_BYTES];
+
+        srv->tls = tls_ctx_new(cfg->tls_cert_file, cfg->tls_key_file, why,
+                               sizeof(why));
+        if (srv->tls == NULL) {
+            log_msg(LOG_LEVEL_ERROR, 0, "refusing to start: %s", why);
+            return -EINVAL;
+        }
+        server_log_tls(srv, "");
+    }
     if (cfg->plan_max_seconds > 0) {
         srv->planner = planner_new(srv->base, cfg->plan_max_seconds * 1000u,
                                    server_plan_deliver, srv, &err);

@@ -18,6 +18,12 @@
  *
  * The listening lines are written even when log_level is warn or error.
  *
+ * TLS: with tls_cert_file and tls_key_file every listener speaks TLS only
+ * (tls.h), and the certificate is logged ("TLS certificate: CN = ...,
+ * valid until ...") before the first listening line; a file that does
+ * not load stops the start.  A failed handshake is one info line; one
+ * that does not complete within frame_timeout_ms is closed.
+ *
  * Signals: SIGPIPE is ignored.  SIGINT and SIGTERM stop accepting, give
  * queued output CONN_FLUSH_TIMEOUT_MS to drain (a second signal cuts that
  * short), and make server_run() return 0.  SIGHUP reloads the config file
@@ -27,10 +33,14 @@
  * connection limits to the next newcomer and the Hello deadline to the
  * next connection.  A new auth token closes every connection that passed
  * Hello with the old one (or came in when there was none); removing the
- * token is refused while a listener that is not loopback is open
- * (cfg_daemon_check_reload(): the listeners are those of the start).  A changed
- * listen address, port, data_dir or max_frame_bytes is logged as needing
- * a restart and otherwise ignored: listeners and the store are set up
+ * token is refused while a listener that is not loopback is open, and so
+ * is dropping plaintext_off_loopback while one serves without TLS
+ * (cfg_daemon_check_reload(): the listeners are those of the start).
+ * The TLS certificate and key are read again: new connections get them,
+ * open ones keep theirs, and a file that does not load keeps the whole
+ * config.  A changed listen address, port, data_dir or max_frame_bytes,
+ * or TLS files that would turn TLS on or off, are logged as needing a
+ * restart and otherwise ignored: listeners and the store are set up
  * once.
  *
  * Live rounds are planned in the background: one planner thread

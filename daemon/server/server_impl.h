@@ -23,6 +23,7 @@ struct cfg_daemon;
 struct dispatch;
 struct evconnlistener;
 struct planner;
+struct tls_ctx;
 
 struct server;
 
@@ -61,6 +62,7 @@ struct server {
     struct event *resume_accept;
     struct dispatch *dispatch;
     struct planner *planner; /* NULL: plan_max_seconds is 0 */
+    struct tls_ctx *tls;     /* NULL: plaintext; for new connections */
 
     const struct cfg_daemon *cfg; /* as started; borrowed */
     const char *config_path;

@@ -79,7 +79,7 @@ static struct fix *fix_open_limits(const struct conn_limits *limits)
     f->verdict = DISPATCH_CONTINUE;
     f->base = event_base_new();
     assert_non_null(f->base);
-    f->conn = conn_new(f->base, sv[0], 7, &f->limits, &fix_hooks, f);
+    f->conn = conn_new(f->base, sv[0], 7, &f->limits, NULL, &fix_hooks, f);
     assert_non_null(f->conn);
     return f;
 }
@@ -437,7 +437,7 @@ static void test_subscriber_peer_probed(void **state)
     const struct conn_limits limits = {.max_frame_bytes = 1024,
                                        .output_cap_bytes = 65536};
     struct fix owner = {0};
-    struct conn *c = conn_new(base, fd, 1, &limits, &fix_hooks, &owner);
+    struct conn *c = conn_new(base, fd, 1, &limits, NULL, &fix_hooks, &owner);
     int v = -1;
     socklen_t vl = sizeof(v);
     assert_non_null(c);
