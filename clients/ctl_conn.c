@@ -1,15 +1,21 @@
 /* ctl_conn.c -- blocking request/response over delimited protobuf frames.
  *
- * One deadline per operation, enforced with poll() before every read and
- * write, so a stalled server costs at most --timeout, never a hang.
+ * One deadline per operation, enforced with poll() whenever a read or
+ * write would block, so a stalled server costs at most --timeout, never a
+ * hang.  The socket is non-blocking throughout; with TLS, OpenSSL reads
+ * and writes it and says which way it is waiting (a TLS read may need a
+ * write, and may find its bytes already buffered without any poll).
  */
 #include "ctl_conn.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -18,6 +24,10 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "frame.h"
 #include "mingle_version.h"
@@ -28,6 +38,8 @@
 
 struct ctl_conn {
     int fd;
+    SSL_CTX *ssl_ctx; /* NULL: plaintext */
+    SSL *ssl;
     uint64_t next_id;
     int timeout_ms;
     uint32_t max_frame;
@@ -139,11 +151,90 @@ out:
     return fd;
 }
 
+/* OpenSSL writes with write(), which raises SIGPIPE on a socket the
+ * server has closed (send() below avoids it with MSG_NOSIGNAL): the
+ * signal is blocked around OpenSSL's writes and one they raised is
+ * discarded, so a closed server is an EPIPE, not the end of minglectl. */
+static void ctl_nopipe_begin(sigset_t *old)
+{
+    sigset_t pipe_set;
+
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    sigprocmask(SIG_BLOCK, &pipe_set, old);
+}
+
+static void ctl_nopipe_end(const sigset_t *old)
+{
+    const struct timespec zero = {0, 0};
+    sigset_t pipe_set, pending;
+    int err = errno;
+
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    if (!sigismember(old, SIGPIPE) && sigpending(&pending) == 0 &&
+        sigismember(&pending, SIGPIPE))
+        (void)sigtimedwait(&pipe_set, NULL, &zero);
+    sigprocmask(SIG_SETMASK, old, NULL);
+    errno = err;
+}
+
+/* One send (`out`) or receive on the socket or the TLS session.  Returns
+ * the byte count; 0 when the server ended the stream; -1 with *wait set
+ * to the poll() event to wait for before trying again, or with *wait 0
+ * and errno set on failure. */
+static ssize_t ctl_io(struct ctl_conn *c, bool out, uint8_t *buf, size_t len,
+                      short *wait)
+{
+    sigset_t old;
+    ssize_t n;
+    int r;
+
+    *wait = 0;
+    if (c->ssl == NULL) {
+        n = out ? send(c->fd, buf, len, MSG_NOSIGNAL) : recv(c->fd, buf, len, 0);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+            *wait = out ? POLLOUT : POLLIN;
+        return n;
+    }
+    if (len > INT_MAX)
+        len = INT_MAX;
+    ERR_clear_error();
+    errno = 0;
+    if (out) {
+        ctl_nopipe_begin(&old);
+        r = SSL_write(c->ssl, buf, (int)len);
+        ctl_nopipe_end(&old);
+    } else {
+        r = SSL_read(c->ssl, buf, (int)len);
+    }
+    if (r > 0)
+        return r;
+    switch (SSL_get_error(c->ssl, r)) {
+    case SSL_ERROR_WANT_READ:
+        *wait = POLLIN;
+        return -1;
+    case SSL_ERROR_WANT_WRITE:
+        *wait = POLLOUT;
+        return -1;
+    case SSL_ERROR_ZERO_RETURN:
+        return 0;
+    case SSL_ERROR_SYSCALL:
+        if (errno == 0)
+            errno = ECONNRESET;
+        return -1;
+    default:
+        errno = EPROTO;
+        return -1;
+    }
+}
+
 static int ctl_send_all(struct ctl_conn *c, const uint8_t *p, size_t len,
                         int64_t deadline)
 {
     while (len > 0) {
-        ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
+        short wait;
+        ssize_t n = ctl_io(c, true, (uint8_t *)p, len, &wait);
         int rc;
 
         if (n > 0) {
@@ -151,12 +242,12 @@ static int ctl_send_all(struct ctl_conn *c, const uint8_t *p, size_t len,
             len -= (size_t)n;
             continue;
         }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+        if (n == 0)
+            rc = -EPIPE;
+        else if (wait == 0)
             rc = -errno;
         else
-            rc = ctl_wait(c->fd, POLLOUT, deadline);
+            rc = ctl_wait(c->fd, wait, deadline);
         if (rc != 0) {
             ctl_set_err(c, "cannot send to the server: %s", strerror(-rc));
             return rc;
@@ -219,6 +310,7 @@ int ctl_conn_recv(struct ctl_conn *c, int timeout_ms,
         enum frame_status st = frame_parse(c->rx, c->rx_len,
                                            CTL_MAX_RESPONSE_BYTES, &plen,
                                            &blen);
+        short wait;
         ssize_t n;
 
         if (st == FRAME_OK)
@@ -238,23 +330,26 @@ int ctl_conn_recv(struct ctl_conn *c, int timeout_ms,
             ctl_set_err(c, "out of memory for a %zu-byte response", blen);
             return -ENOMEM;
         }
-        rc = ctl_wait(c->fd, POLLIN, deadline);
-        if (rc != 0) {
-            ctl_set_err(c, rc == -ETIMEDOUT ? "timed out waiting for the server"
-                                            : "cannot read from the server");
-            return rc;
-        }
-        n = recv(c->fd, c->rx + c->rx_len, c->rx_cap - c->rx_len, 0);
+        /* Read first: TLS may hold bytes that poll() cannot see. */
+        n = ctl_io(c, false, c->rx + c->rx_len, c->rx_cap - c->rx_len, &wait);
         if (n == 0) {
             ctl_set_err(c, "the server closed the connection");
             return -ECONNRESET;
         }
-        if (n < 0) {
-            if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
-                continue;
+        if (n < 0 && wait == 0) {
             rc = -errno;
             ctl_set_err(c, "cannot read from the server: %s", strerror(-rc));
             return rc;
+        }
+        if (n < 0) {
+            rc = ctl_wait(c->fd, wait, deadline);
+            if (rc != 0) {
+                ctl_set_err(c, rc == -ETIMEDOUT
+                                   ? "timed out waiting for the server"
+                                   : "cannot read from the server");
+                return rc;
+            }
+            continue;
         }
         c->rx_len += (size_t)n;
     }
@@ -335,6 +430,113 @@ static int ctl_hello(struct ctl_conn *c, const char *token)
     return 0;
 }
 
+/* OpenSSL's reason for the last failure, or `otherwise`. */
+static const char *ctl_tls_reason(const char *otherwise)
+{
+    unsigned long e = ERR_peek_last_error();
+    const char *r = e != 0 ? ERR_reason_error_string(e) : NULL;
+
+    return r != NULL ? r : otherwise;
+}
+
+/* The TLS context with the CAs to trust, made before connecting: the
+ * server gives a handshake only its frame deadline from the accept.
+ * Returns 0, -EINVAL (--ca-file) or -ENOMEM, with c->err set. */
+static int ctl_tls_setup(struct ctl_conn *c, const struct ctl_conn_opts *o)
+{
+    ERR_clear_error();
+    c->ssl_ctx = SSL_CTX_new(TLS_client_method());
+    if (c->ssl_ctx == NULL ||
+        SSL_CTX_set_min_proto_version(c->ssl_ctx, TLS1_2_VERSION) != 1) {
+        ctl_set_err(c, "out of memory for TLS");
+        return -ENOMEM;
+    }
+    /* The server ends with close_notify, or may just close: frames are
+     * self-delimiting, so a cut shows anyway. */
+#ifdef SSL_OP_IGNORE_UNEXPECTED_EOF
+    SSL_CTX_set_options(c->ssl_ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+#endif
+    SSL_CTX_set_verify(c->ssl_ctx, SSL_VERIFY_PEER, NULL);
+    /* OpenSSL would say "system lib" for a file it cannot open. */
+    if (o->ca_file != NULL && access(o->ca_file, R_OK) != 0) {
+        ctl_set_err(c, "cannot read --ca-file '%s': %s", o->ca_file,
+                    strerror(errno));
+        return -EINVAL;
+    }
+    if (o->ca_file != NULL
+            ? SSL_CTX_load_verify_locations(c->ssl_ctx, o->ca_file, NULL) != 1
+            : SSL_CTX_set_default_verify_paths(c->ssl_ctx) != 1) {
+        ctl_set_err(c, "cannot load the CA certificates%s%s%s: %s",
+                    o->ca_file ? " in '" : "", o->ca_file ? o->ca_file : "",
+                    o->ca_file ? "'" : "", ctl_tls_reason("unknown error"));
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* The TLS handshake on the connected socket, verifying that the server
+ * is o->host.  Returns 0, -EPROTO (TLS failed), -ENOMEM or -ETIMEDOUT,
+ * with c->err set. */
+static int ctl_tls_start(struct ctl_conn *c, const struct ctl_conn_opts *o,
+                         int64_t deadline)
+{
+    unsigned char ip[16];
+    bool is_ip = inet_pton(AF_INET, o->host, ip) == 1 ||
+                 inet_pton(AF_INET6, o->host, ip) == 1;
+    sigset_t old;
+    int rc = -ENOMEM;
+
+    c->ssl = SSL_new(c->ssl_ctx);
+    if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1)
+        goto nomem;
+    /* An address is checked against the certificate's IP entries, a name
+     * against its DNS names (and sent as SNI). */
+    if (is_ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl),
+                                              o->host) != 1
+              : (SSL_set_tlsext_host_name(c->ssl, o->host) != 1 ||
+                 SSL_set1_host(c->ssl, o->host) != 1))
+        goto nomem;
+    for (;;) {
+        int r;
+
+        ERR_clear_error();
+        ctl_nopipe_begin(&old);
+        r = SSL_connect(c->ssl);
+        ctl_nopipe_end(&old);
+        if (r == 1)
+            return 0;
+        switch (SSL_get_error(c->ssl, r)) {
+        case SSL_ERROR_WANT_READ:
+            rc = ctl_wait(c->fd, POLLIN, deadline);
+            break;
+        case SSL_ERROR_WANT_WRITE:
+            rc = ctl_wait(c->fd, POLLOUT, deadline);
+            break;
+        default:
+            rc = -EPROTO;
+            break;
+        }
+        if (rc != 0)
+            break;
+    }
+    long v = SSL_get_verify_result(c->ssl);
+    if (rc == -ETIMEDOUT)
+        ctl_set_err(c, "timed out in the TLS handshake with %s port %s",
+                    o->host, o->port);
+    else if (v != X509_V_OK)
+        ctl_set_err(c, "the server's certificate does not verify for %s: %s",
+                    o->host, X509_verify_cert_error_string(v));
+    else
+        ctl_set_err(c, "TLS handshake with %s port %s failed: %s (is the "
+                    "server using TLS?)", o->host, o->port,
+                    ctl_tls_reason("the connection was closed"));
+    return rc == -ETIMEDOUT ? rc : -EPROTO;
+
+nomem:
+    ctl_set_err(c, "out of memory for TLS");
+    return rc;
+}
+
 int ctl_conn_open(const struct ctl_conn_opts *o, struct ctl_conn **out,
                   char *err, size_t err_cap)
 {
@@ -363,6 +565,10 @@ int ctl_conn_open(const struct ctl_conn_opts *o, struct ctl_conn **out,
         goto out;
     }
 
+    if (o->tls && (rc = ctl_tls_setup(c, o)) != 0) {
+        snprintf(err, err_cap, "%s", c->err);
+        goto out;
+    }
     gai = getaddrinfo(o->host, o->port, &hints, &res);
     if (gai != 0) {
         snprintf(err, err_cap, "cannot resolve %s port %s: %s", o->host,
@@ -384,9 +590,14 @@ int ctl_conn_open(const struct ctl_conn_opts *o, struct ctl_conn **out,
                  o->port, strerror(-rc));
         goto out;
     }
-    rc = ctl_hello(c, o->token);
+    rc = o->tls ? ctl_tls_start(c, o, deadline) : 0;
+    if (rc == 0)
+        rc = ctl_hello(c, o->token);
+    /* A TLS server closes on a Hello in the clear without a word. */
     if (rc != 0)
-        snprintf(err, err_cap, "%s", c->err);
+        snprintf(err, err_cap, "%s%s", c->err,
+                 rc == -ECONNRESET && !o->tls
+                     ? " (if it speaks TLS, add --tls)" : "");
 out:
     if (res != NULL)
         freeaddrinfo(res);
@@ -402,6 +613,10 @@ void ctl_conn_free(struct ctl_conn *c)
 {
     if (c == NULL)
         return;
+    /* No close_notify: the server takes the end of the stream as the
+     * end, and every request has had its answer. */
+    SSL_free(c->ssl);
+    SSL_CTX_free(c->ssl_ctx);
     if (c->fd >= 0)
         close(c->fd);
     pballoc_free(c->arena);

@@ -5,10 +5,16 @@
  * in proportion to the frame (pballoc.h), so a misbehaving server cannot
  * make the client allocate without bound.  A decoded response stays valid
  * until the next call that receives on the same connection.
+ *
+ * With `tls` the connection is TLS (1.2 at least) and the server must
+ * prove it is `host`: its certificate chain must verify against `ca_file`
+ * (NULL: the system's trusted certificates) and name `host` (a DNS name,
+ * or an IP address in a subjectAltName).
  */
 #ifndef MINGLE_CTL_CONN_H
 #define MINGLE_CTL_CONN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "mingle.pb-c.h"
@@ -24,14 +30,18 @@ struct ctl_conn_opts {
     const char *port;
     const char *token; /* NULL or "": Hello without a token */
     int timeout_ms;    /* connect and each request; <= 0: wait forever */
+    bool tls;
+    const char *ca_file; /* with tls: PEM CA certificates; NULL: system's */
 };
 
 struct ctl_conn;
 
-/* Connects, sends Hello (with the token) and reads the server's limits.
- * Returns 0 with *out set (free with ctl_conn_free); or -EREMOTEIO when
- * the server refused the Hello, another negative errno when connecting
- * failed, with the reason written to err[0..err_cap). */
+/* Connects (with the TLS handshake when asked), sends Hello (with the
+ * token) and reads the server's limits.  Returns 0 with *out set (free
+ * with ctl_conn_free); or -EREMOTEIO when the server refused the Hello,
+ * -EPROTO when TLS failed (the server's certificate did not verify, or it
+ * does not speak TLS), another negative errno when connecting failed,
+ * with the reason written to err[0..err_cap). */
 int ctl_conn_open(const struct ctl_conn_opts *o, struct ctl_conn **out,
                   char *err, size_t err_cap);
 

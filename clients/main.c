@@ -1,9 +1,10 @@
 /* main.c -- minglectl: global options, the command table, help, and the
  * helpers every command shares.
  *
- * Global options (--host, --port, --token, --token-file, --timeout) are
- * accepted before or after the command words, so "minglectl checkin anna
- * --port 7500" works as well as the conventional order.
+ * Global options (--host, --port, --token, --token-file, --timeout,
+ * --tls, --ca-file) are accepted before or after the command words, so
+ * "minglectl checkin anna --port 7500" works as well as the conventional
+ * order.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -267,7 +268,8 @@ static void ctl_help(FILE *f, const char *group)
 
     if (group == NULL)
         fputs("usage: minglectl [--host H] [--port P] [--token-file F] "
-              "[--timeout S] COMMAND ...\n"
+              "[--timeout S]\n"
+              "                 [--tls [--ca-file F]] COMMAND ...\n"
               "\n"
               "The organizer's client for mingled: load attendees, check "
               "them in and out,\ncall rounds and watch the tables.\n"
@@ -298,6 +300,10 @@ static void ctl_help(FILE *f, const char *group)
           "the\n                     process list: prefer MINGLE_TOKEN or "
           "--token-file\n"
           "  --timeout SECONDS  give up on a silent server (default 30)\n"
+          "  --tls              talk TLS; the server's certificate must "
+          "verify and\n                     name HOST\n"
+          "  --ca-file FILE     with --tls: trust the CA certificates in "
+          "FILE (PEM)\n                     instead of the system's\n"
           "\n"
           "Commands on an event take --event ID; the default is the newest\n"
           "open event.  'minglectl COMMAND --help' describes a command.\n"
@@ -394,6 +400,8 @@ static int ctl_globals(struct ctl *ctl, int *argc, char **argv)
     static char token_buf[CTL_TOKEN_FILE_MAX_BYTES + 1];
     const char *timeout = NULL, *token = NULL, *token_file = NULL;
     const struct ctl_opt opts[] = {
+        {"--tls", NULL, &ctl->opts.tls},
+        {"--ca-file", &ctl->opts.ca_file, NULL},
         {"--host", &ctl->opts.host, NULL},
         {"--port", &ctl->opts.port, NULL},
         {"--token", &token, NULL},
@@ -422,6 +430,8 @@ static int ctl_globals(struct ctl *ctl, int *argc, char **argv)
     *argc = n;
     if (token != NULL && token_file != NULL)
         return ctl_usage_error(NULL, "--token and --token-file: give one");
+    if (ctl->opts.ca_file != NULL && !ctl->opts.tls)
+        return ctl_usage_error(NULL, "--ca-file goes with --tls");
     if (token != NULL) {
         fputs("minglectl: warning: --token is visible to other users in the "
               "process list; use MINGLE_TOKEN or --token-file\n", stderr);
