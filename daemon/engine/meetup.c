@@ -125,6 +125,9 @@ void mu_event_touch(struct mu_event *ev)
     ev->gen++;
     aff_model_free(ev->aff);
     ev->aff = NULL;
+    ev->score.valid = false;
+    mu_views_clear(&ev->views);
+    mu_preview_clear(&ev->preview);
 }
 
 const char *mu_seat_id(const struct meetup *hub, const struct mu_event *ev,
@@ -173,6 +176,8 @@ static void mu_event_free(struct mu_event *ev)
     mu_plan_clear(&ev->plan);
     mu_event_met_clear(ev);
     aff_model_free(ev->aff);
+    mu_views_clear(&ev->views);
+    mu_preview_clear(&ev->preview);
     for (r = 0; r < ev->n_rounds; r++) {
         free(ev->rounds[r].people);
         free(ev->rounds[r].table_of);
@@ -389,6 +394,38 @@ static int mu_prepare_pairs(struct meetup *hub, struct mu_event *ev,
     return 0;
 }
 
+uint32_t meetup_attendees_max(uint32_t table_size)
+{
+    uint64_t by_pairs = table_size > 1 ? 2ull * MEETUP_ROUND_PAIRS_MAX /
+                                             (table_size - 1)
+                                       : MEETUP_ATTENDEES_MAX;
+
+    return by_pairs < MEETUP_ATTENDEES_MAX ? (uint32_t)by_pairs
+                                           : MEETUP_ATTENDEES_MAX;
+}
+
+/* -ENOSPC when the upsert would take the event past its attendee limit.
+ * An id twice in one batch counts twice: the limit errs on the safe side
+ * rather than building a set per request. */
+static int mu_check_growth(struct meetup *hub, const struct mu_event *ev,
+                           const struct meetup_request *req)
+{
+    uint32_t max = meetup_attendees_max(ev->def.table_size), idx;
+    uint64_t live = roster_live(ev->roster);
+    size_t i;
+
+    for (i = 0; i < req->n_profiles; i++) {
+        if (roster_find(ev->roster, req->profiles[i].id, &idx) < 0 ||
+            roster_get(ev->roster, idx)->removed)
+            live++;
+    }
+    if (live > max)
+        return mu_fail(hub, -ENOSPC, "an event at tables of %u holds at "
+                       "most %u attendees (a round seats at most %u pairs)",
+                       ev->def.table_size, max, MEETUP_ROUND_PAIRS_MAX);
+    return 0;
+}
+
 static int mu_prepare_event_op(struct meetup *hub,
                                const struct meetup_request *req,
                                struct meetup_change *ch)
@@ -426,6 +463,9 @@ static int mu_prepare_event_op(struct meetup *hub,
                 return mu_fail(hub, -EPERM, "id %s was forgotten in this "
                                "event; use another id", req->profiles[i].id);
         }
+        ret = mu_check_growth(hub, ev, req);
+        if (ret < 0)
+            return ret;
         ch->profiles = mu_alloc(&ch->arena,
                                 req->n_profiles * sizeof(*ch->profiles));
         if (ch->profiles == NULL)

@@ -35,8 +35,16 @@
 #include "sched_metrics.h"
 
 #define MEETUP_NAME_MAX_BYTES 256      /* event names */
-#define MEETUP_TABLE_SIZE_MAX 1000
-#define MEETUP_ROUNDS_MAX 1000         /* planned, and assigned per event */
+/* Limits that bound the work of one request on the daemon's event loop
+ * (bench/bench_requests.py, README "Limits").  A round writes one
+ * encounter per pair seated together, about attendees * (table_size - 1)
+ * / 2, and that commit runs in the loop; the read side scores every pair
+ * at every table.  Applied by meetup_prepare() only: state loaded from a
+ * store made under older limits keeps working. */
+#define MEETUP_TABLE_SIZE_MAX 50          /* people at one table */
+#define MEETUP_ATTENDEES_MAX 2000         /* live attendees of one event */
+#define MEETUP_ROUND_PAIRS_MAX 10000      /* attendees * (table_size - 1) / 2 */
+#define MEETUP_ROUNDS_MAX 100          /* planned, and assigned per event */
 #define MEETUP_EVENTS_MAX 100000
 #define MEETUP_PLAN_TIME_LIMIT_MS 40   /* live planning budget per NextRound */
 #define MEETUP_PLAN_EFFORT 0.25        /* sched_params.effort for live plans */
@@ -158,14 +166,21 @@ struct meetup *meetup_new(void);
 /* Frees the hub and everything in it; NULL is a no-op. */
 void meetup_free(struct meetup *hub);
 
+/* The live attendees an event at tables of `table_size` may have: the
+ * smaller of MEETUP_ATTENDEES_MAX and what keeps a full round within
+ * MEETUP_ROUND_PAIRS_MAX pairs. */
+uint32_t meetup_attendees_max(uint32_t table_size);
+
 /* Validates `req` against the current state and computes the change it
  * makes, stored in *out (free with meetup_change_free).  The state stays
  * as it was (only caches may fill: affinity models, the look-ahead
  * plan that later NextRounds reuse while nothing changes).  Returns 0;
  * -EINVAL for a malformed request; -ENOENT for an unknown event, attendee
  * or person; -EPERM when the state forbids it (event closed, fewer than 2
- * present, round or event limit, an id forgotten in this event); -ENOMEM.
- * On failure meetup_error() describes why. */
+ * present, round or event limit, an id forgotten in this event);
+ * -ENOSPC when an upsert would take the event past MEETUP_ATTENDEES_MAX
+ * or MEETUP_ROUND_PAIRS_MAX (see meetup_attendees_max()); -ENOMEM.  On
+ * failure meetup_error() describes why. */
 int meetup_prepare(struct meetup *hub, const struct meetup_request *req,
                    struct meetup_change **out);
 
@@ -206,7 +221,7 @@ struct meetup_table_view {
     const char **ids;   /* borrowed; forgotten people show as a token */
     const char **names;
     double score;       /* sum of aff_score over the table's pairs */
-    char *why;          /* owned by the schedule */
+    char *why;          /* borrowed, as the ids */
 };
 
 struct meetup_round_view {
@@ -345,8 +360,10 @@ struct meetup_plan_result;
  * history in scope), avoid pairs, a self-contained affinity model, the
  * rounds left (at most 8) and the seed, and the plan cached now (a result
  * must beat it).  Stores a new job in *out (free with
- * meetup_plan_job_free).  Returns 0; -ENOENT (no event); -EPERM (nothing
- * to plan: closed, fewer than 2 present, round limit); -ENOMEM. */
+ * meetup_plan_job_free).  An event with nothing to plan (closed, fewer
+ * than 2 present, round limit) whose rounds' quality is not known yet
+ * gets a job that only computes it, so that Stats need not.  Returns 0;
+ * -ENOENT (no event); -EPERM (nothing to plan or compute); -ENOMEM. */
 int meetup_plan_job_new(struct meetup *hub, uint64_t event_id,
                         struct meetup_plan_job **out);
 
@@ -411,10 +428,12 @@ void meetup_plan_result_free(struct meetup_plan_result *res);
  * PreviewRound use, if the event is still as the job's snapshot saw it
  * (open, same people, profiles, pairs, rounds and history) and `res` is
  * no worse than the plan cached now (fewer repeats, else at least its
- * objective, over the rounds that plan has left).  The plan moves out of
- * `res`; free `res` either way.  Returns 0; -ESTALE (the event changed:
- * the result is of no use); -EALREADY (the cached plan is as good);
- * -ENOENT. */
+ * objective, over the rounds that plan has left).  The quality of the
+ * earlier rounds it brings is kept even when the plan is not (also for
+ * a closed event, and from a job that only computed it).  The plan moves
+ * out of `res`; free `res` either way.  Returns 0; -ESTALE (the event
+ * changed: the result is of no use); -EALREADY (the cached plan is as
+ * good, or `res` has no plan); -ENOENT. */
 int meetup_plan_install(struct meetup *hub, struct meetup_plan_result *res);
 
 /* The next round as the event's plan would seat it, as a one-round
@@ -456,9 +475,9 @@ struct meetup_quality {
  * and over its rounds plus the plan's).  Both are kept until the event
  * changes, and background plans bring them.  Computing them here scores
  * every pair of the event's people once (tens of milliseconds at 1,000
- * people); with `compute` false only the figures at hand are filled, for
- * a caller that expects a background plan to bring them soon.  Returns 0,
- * -ENOENT, -ENOMEM. */
+ * people, growing with the square); with `compute` false only
+ * the figures at hand are filled, for a caller that has planning jobs
+ * (meetup_plan_job_new) bring them.  Returns 0, -ENOENT, -ENOMEM. */
 int meetup_quality_get(struct meetup *hub, uint64_t event_id, bool compute,
                        struct meetup_quality *out);
 

@@ -1,9 +1,9 @@
 /* meetup_impl.h -- what the meetup_*.c files share; not a public API.
  *
  * meetup.c holds the hub and the simple mutations, meetup_people.c the
- * person registry, meetup_round.c planning and freezing rounds,
- * meetup_plan.c planning jobs for other threads and the plan's quality,
- * meetup_query.c the read side.
+ * person registry, meetup_round.c planning, previewing and freezing
+ * rounds, meetup_plan.c planning jobs for other threads and the plan's
+ * quality, meetup_query.c the read side.
  */
 #ifndef MINGLE_MEETUP_IMPL_H
 #define MINGLE_MEETUP_IMPL_H
@@ -65,6 +65,43 @@ struct mu_quality_cache {
     struct sched_metrics m;
 };
 
+/* Summed table scores of an event's rounds [0, rounds) under its current
+ * model, so that Stats scores only the rounds added since it last asked.
+ * Dropped with the model (mu_event_touch). */
+struct mu_score_cache {
+    bool valid;
+    uint32_t rounds;
+    double total;
+};
+
+/* A round's table scores and reasons, and each seat's affinity with its
+ * tablemates (in mu_round_groups() order), under the event's model.
+ * Computing them scores every pair at every table and writes a reason
+ * per table: a schedule reuses them instead. */
+struct mu_round_scores {
+    bool valid;
+    double *table;    /* [tables] */
+    char **why;       /* [tables] */
+    double *seat;     /* [n] */
+};
+
+/* The scores of an event's rounds, filled as rounds are shown and
+ * dropped with the model (mu_event_touch); `arena` owns the arrays. */
+struct mu_view_cache {
+    struct mu_round_scores *rounds; /* [cap] */
+    uint32_t cap;
+    void *arena;
+};
+
+/* The scores of the cached plan's next round, for previews: valid for
+ * the plan `token` with `rounds` done, and dropped with the model. */
+struct mu_preview_cache {
+    uint64_t token;
+    uint32_t rounds;
+    struct mu_round_scores sc;
+    void *arena;
+};
+
 struct mu_event {
     uint64_t id;
     struct meetup_event_def def; /* name owned */
@@ -84,6 +121,9 @@ struct mu_event {
     struct aff_model *aff; /* NULL when stale */
     struct mu_plan plan;
     struct mu_quality_cache done_quality;
+    struct mu_score_cache score;
+    struct mu_view_cache views;
+    struct mu_preview_cache preview;
     /* Who counts as already met, kept up to date incrementally: own
      * rounds below met_rounds and hub encounters below met_enc are in.
      * NULL when stale (new attendees may bring history of their own). */
@@ -218,10 +258,18 @@ int mu_apply_round(struct meetup *hub, struct mu_event *ev,
                    const struct meetup_change *ch);
 
 /* meetup_query.c: one round's tables with scores and reasons, in
- * `arena`; per-person affinity totals are added to `pers` if given. */
-int mu_round_view(const struct meetup *hub, const struct mu_event *ev,
+ * `arena`; per-person affinity totals are added to `pers` if given.
+ * `cache` holds the round's scores: used when valid, filled when not
+ * (in the arena of ev->views, or of ev->preview for &ev->preview.sc);
+ * NULL: scored for this view alone. */
+int mu_round_view(const struct meetup *hub, struct mu_event *ev,
                   const struct aff_model *aff,
-                  const struct meetup_round_rec *r, void **arena,
+                  const struct meetup_round_rec *r,
+                  struct mu_round_scores *cache, void **arena,
                   struct meetup_round_view *out, double *pers);
+
+/* Drops the event's cached round scores, and those of a preview. */
+void mu_views_clear(struct mu_view_cache *v);
+void mu_preview_clear(struct mu_preview_cache *p);
 
 #endif

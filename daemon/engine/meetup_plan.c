@@ -1,5 +1,5 @@
-/* meetup_plan.c -- planning jobs that run outside the hub's thread, the
- * preview of the next round, and the quality of an event's rounds.
+/* meetup_plan.c -- planning jobs that run outside the hub's thread, and
+ * the quality of an event's rounds.
  *
  * A job numbers people its own way: local indices 0..n_present-1 are the
  * people present, in roster order (the rows of a plan), then come those
@@ -227,6 +227,14 @@ out:
     return ret;
 }
 
+static bool mu_done_cached(const struct meetup *hub, const struct mu_event *ev)
+{
+    const struct mu_quality_cache *c = &ev->done_quality;
+
+    return c->valid && c->rounds == ev->n_rounds && c->gen == ev->gen &&
+           c->hist == mu_hist_key(hub, ev);
+}
+
 int meetup_plan_job_new(struct meetup *hub, uint64_t event_id,
                         struct meetup_plan_job **out)
 {
@@ -235,8 +243,18 @@ int meetup_plan_job_new(struct meetup *hub, uint64_t event_id,
     *out = NULL;
     if (ev == NULL)
         return -ENOENT;
-    if (ev->closed || ev->n_present < 2 || ev->n_rounds >= MEETUP_ROUNDS_MAX)
-        return -EPERM;
+    if (ev->closed || ev->n_present < 2 || ev->n_rounds >= MEETUP_ROUNDS_MAX) {
+        int ret;
+
+        /* Nothing to plan, but the quality of the rounds may still be
+         * unknown: the job then only computes it, off the loop. */
+        if (ev->n_rounds == 0 || mu_done_cached(hub, ev))
+            return -EPERM;
+        ret = mu_snapshot(hub, ev, out);
+        if (ret == 0)
+            (*out)->rounds = 0;
+        return ret;
+    }
     return mu_snapshot(hub, ev, out);
 }
 
@@ -546,6 +564,30 @@ static void mu_run_improved(void *ctx, const struct sched_result *best)
         run->opts->improved(run->opts->ctx, r);
 }
 
+/* The result of a job with nothing to plan: the earlier rounds' quality
+ * alone. */
+static int mu_metrics_only(struct mu_run *run, struct meetup_plan_result **out)
+{
+    struct meetup_plan_job *job = run->job;
+    struct meetup_plan_result *r = calloc(1, sizeof(*r));
+    int ret;
+
+    if (r == NULL)
+        return -ENOMEM;
+    ret = mu_job_metrics(job, NULL, 0, 0, &r->done);
+    if (ret < 0) {
+        free(r);
+        return ret;
+    }
+    r->event_id = job->event_id;
+    r->base = job->base;
+    r->gen = job->gen;
+    r->hist = job->hist;
+    r->has_done = true;
+    *out = r;
+    return 0;
+}
+
 int meetup_plan_run(struct meetup_plan_job *job,
                     const struct meetup_plan_opts *opts,
                     struct meetup_plan_result **out)
@@ -560,6 +602,8 @@ int meetup_plan_run(struct meetup_plan_job *job,
     ret = mu_job_sets(job);
     if (ret < 0)
         return ret;
+    if (job->rounds == 0)
+        return mu_metrics_only(&run, out);
     in.people = job->ident;
     in.n = job->n_present;
     in.met = job->met_set;
@@ -638,8 +682,8 @@ int meetup_plan_install(struct meetup *hub, struct meetup_plan_result *res)
 
     if (ev == NULL)
         return -ENOENT;
-    if (ev->closed || res->sched == NULL || ev->gen != res->gen ||
-        mu_hist_key(hub, ev) != res->hist || ev->n_rounds != res->base)
+    if (ev->gen != res->gen || mu_hist_key(hub, ev) != res->hist ||
+        ev->n_rounds != res->base)
         return -ESTALE;
     if (res->has_done) {
         ev->done_quality.valid = true;
@@ -648,6 +692,10 @@ int meetup_plan_install(struct meetup *hub, struct meetup_plan_result *res)
         ev->done_quality.hist = res->hist;
         ev->done_quality.m = res->done;
     }
+    if (res->sched == NULL)
+        return -EALREADY;
+    if (ev->closed)
+        return -ESTALE;
     plan = &ev->plan;
     if (res->worse || (mu_plan_usable(hub, ev) && plan->base == res->base &&
                        !mu_plan_better(res->sched, plan->res)))
@@ -667,56 +715,7 @@ int meetup_plan_install(struct meetup *hub, struct meetup_plan_result *res)
     return 0;
 }
 
-/* ---- preview and quality ---- */
-
-int meetup_preview_get(struct meetup *hub, uint64_t event_id,
-                       struct meetup_schedule **out)
-{
-    struct mu_event *ev = mu_event_find(hub, event_id);
-    struct meetup_round_rec rec = { 0 };
-    struct meetup_schedule *s = NULL;
-    const struct aff_model *aff;
-    int ret;
-
-    *out = NULL;
-    if (ev == NULL)
-        return mu_fail(hub, -ENOENT, "no event %llu",
-                       (unsigned long long)event_id);
-    if (ev->closed)
-        return mu_fail(hub, -EPERM, "event %llu is closed",
-                       (unsigned long long)event_id);
-    ret = mu_plan_ensure(hub, ev);
-    if (ret < 0)
-        return ret;
-    ret = -ENOMEM;
-    aff = mu_event_model(ev);
-    s = calloc(1, sizeof(*s));
-    if (aff == NULL || s == NULL || mu_plan_next_round(ev, 0, &rec) < 0)
-        goto out;
-    s->event_id = ev->id;
-    s->name = ev->def.name;
-    s->n_rounds = 1;
-    s->rounds = mu_alloc(&s->arena, sizeof(*s->rounds));
-    if (s->rounds == NULL)
-        goto out;
-    ret = mu_round_view(hub, ev, aff, &rec, &s->arena, &s->rounds[0], NULL);
-out:
-    free(rec.people);
-    free(rec.table_of);
-    if (ret < 0)
-        meetup_schedule_free(s);
-    else
-        *out = s;
-    return ret;
-}
-
-static bool mu_done_cached(const struct meetup *hub, const struct mu_event *ev)
-{
-    const struct mu_quality_cache *c = &ev->done_quality;
-
-    return c->valid && c->rounds == ev->n_rounds && c->gen == ev->gen &&
-           c->hist == mu_hist_key(hub, ev);
-}
+/* ---- quality ---- */
 
 int meetup_quality_get(struct meetup *hub, uint64_t event_id, bool compute,
                        struct meetup_quality *out)
@@ -761,22 +760,4 @@ int meetup_quality_get(struct meetup *hub, uint64_t event_id, bool compute,
 out:
     meetup_plan_job_free(job);
     return ret;
-}
-
-int meetup_plan_state_get(const struct meetup *hub, uint64_t event_id,
-                          struct meetup_plan_state *out)
-{
-    const struct mu_event *ev = mu_event_find(hub, event_id);
-
-    memset(out, 0, sizeof(*out));
-    if (ev == NULL)
-        return -ENOENT;
-    if (!mu_plan_usable(hub, ev))
-        return 0;
-    out->usable = true;
-    out->rounds = ev->plan.res->rounds - (ev->n_rounds - ev->plan.base);
-    out->epochs = ev->plan.res->epochs;
-    out->converged = ev->plan.res->converged;
-    out->background = ev->plan.background;
-    return 0;
 }

@@ -49,17 +49,95 @@ uint64_t meetup_encounter_count(const struct meetup *hub)
 
 /* ---- schedule ---- */
 
-int mu_round_view(const struct meetup *hub, const struct mu_event *ev,
+void mu_views_clear(struct mu_view_cache *v)
+{
+    mu_arena_free(v->arena);
+    free(v->rounds);
+    memset(v, 0, sizeof(*v));
+}
+
+void mu_preview_clear(struct mu_preview_cache *p)
+{
+    mu_arena_free(p->arena);
+    memset(p, 0, sizeof(*p));
+}
+
+/* The cache slot of round index `r`, grown on demand; NULL on ENOMEM
+ * (the round is then scored without a cache). */
+static struct mu_round_scores *mu_views_slot(struct mu_event *ev, uint32_t r)
+{
+    struct mu_view_cache *v = &ev->views;
+
+    if (r >= v->cap) {
+        uint32_t cap = ev->rounds_cap > r ? ev->rounds_cap : r + 1;
+        struct mu_round_scores *nr = realloc(v->rounds, cap * sizeof(*nr));
+
+        if (nr == NULL)
+            return NULL;
+        memset(nr + v->cap, 0, (cap - v->cap) * sizeof(*nr));
+        v->rounds = nr;
+        v->cap = cap;
+    }
+    return &v->rounds[r];
+}
+
+/* Scores round `r` (grouped as m, s) into *sc, allocated in `arena`. */
+static int mu_round_score(const struct aff_model *aff,
+                          const struct meetup_round_rec *r, const uint32_t *m,
+                          const uint32_t *s, void **arena,
+                          struct mu_round_scores *sc)
+{
+    char why[MEETUP_WHY_MAX_BYTES];
+    uint32_t t, i, j;
+
+    sc->table = mu_alloc(arena, (r->tables + 1) * sizeof(*sc->table));
+    sc->why = mu_alloc(arena, (r->tables + 1) * sizeof(*sc->why));
+    sc->seat = mu_alloc(arena, (r->n + 1) * sizeof(*sc->seat));
+    if (sc->table == NULL || sc->why == NULL || sc->seat == NULL)
+        return -ENOMEM;
+    for (t = 0; t < r->tables; t++) {
+        for (i = s[t]; i < s[t + 1]; i++) {
+            for (j = i + 1; j < s[t + 1]; j++) {
+                double v = aff_score(aff, m[i], m[j]);
+
+                sc->table[t] += v;
+                sc->seat[i] += v;
+                sc->seat[j] += v;
+            }
+        }
+        aff_table_reason(aff, m + s[t], s[t + 1] - s[t], why, sizeof(why));
+        sc->why[t] = mu_strdup(arena, why);
+        if (sc->why[t] == NULL)
+            return -ENOMEM;
+    }
+    sc->valid = true;
+    return 0;
+}
+
+int mu_round_view(const struct meetup *hub, struct mu_event *ev,
                   const struct aff_model *aff,
-                  const struct meetup_round_rec *r, void **arena,
+                  const struct meetup_round_rec *r,
+                  struct mu_round_scores *cache, void **arena,
                   struct meetup_round_view *out, double *pers)
 {
-    uint32_t *m, *s, t, i, j;
-    char why[MEETUP_WHY_MAX_BYTES];
+    struct mu_round_scores local = { 0 }, *sc = cache ? cache : &local;
+    uint32_t *m, *s, t, i;
     int ret = mu_round_groups(r, &m, &s);
 
     if (ret < 0)
         return ret;
+    if (!sc->valid) {
+        /* A cache keeps its arrays in the event's arena; a half-filled
+         * one stays invalid and is filled again next time. */
+        ret = mu_round_score(aff, r, m, s,
+                             cache == &ev->preview.sc ? &ev->preview.arena
+                             : cache != NULL          ? &ev->views.arena
+                                                      : arena, sc);
+        if (ret < 0) {
+            sc->valid = false;
+            goto out;
+        }
+    }
     ret = -ENOMEM;
     out->round = r->round;
     out->attendees = r->n;
@@ -83,21 +161,13 @@ int mu_round_view(const struct meetup *hub, const struct mu_event *ev,
 
             tv->ids[i] = mu_seat_id(hub, ev, a);
             tv->names[i] = mu_seat_name(hub, ev, a);
-            for (j = i + 1; j < k; j++) {
-                uint32_t b = m[s[t] + j];
-                double sc = aff_score(aff, a, b);
-
-                tv->score += sc;
-                if (pers != NULL) {
-                    pers[a] += sc;
-                    pers[b] += sc;
-                }
-            }
+            if (pers != NULL)
+                pers[a] += sc->seat[s[t] + i];
         }
-        aff_table_reason(aff, m + s[t], k, why, sizeof(why));
-        tv->why = mu_strdup(arena, why);
-        if (tv->why == NULL)
-            goto out;
+        tv->score = sc->table[t];
+        /* Borrowed: the schedule lives until the next change, which is
+         * when the cache may go. */
+        tv->why = sc->why[t];
         out->affinity_total += tv->score;
     }
     ret = 0;
@@ -169,7 +239,8 @@ int meetup_schedule_get(struct meetup *hub, uint64_t event_id,
     if (s->rounds == NULL)
         goto out;
     for (r = 0; r < s->n_rounds; r++) {
-        ret = mu_round_view(hub, ev, aff, &ev->rounds[first + r], &s->arena,
+        ret = mu_round_view(hub, ev, aff, &ev->rounds[first + r],
+                            mu_views_slot(ev, first + r), &s->arena,
                             &s->rounds[r], pers);
         if (ret < 0)
             goto out;
@@ -324,31 +395,43 @@ void meetup_explain_free(struct meetup_explain *e)
 
 /* ---- stats ---- */
 
-static int mu_event_affinity(const struct mu_event *ev,
-                             const struct aff_model *aff, double *total)
+/* The summed table scores of the event's rounds, scoring only those the
+ * cache lacks. */
+static int mu_event_affinity(struct mu_event *ev, double *total)
 {
+    struct mu_score_cache *c = &ev->score;
+    const struct aff_model *aff;
     uint32_t r, t, *m, *s;
     int ret;
 
-    for (r = 0; r < ev->n_rounds; r++) {
-        ret = mu_round_groups(&ev->rounds[r], &m, &s);
-        if (ret < 0)
-            return ret;
-        for (t = 0; t < ev->rounds[r].tables; t++)
-            *total += aff_table_score(aff, m + s[t], s[t + 1] - s[t]);
-        free(m);
-        free(s);
+    if (!c->valid) {
+        c->rounds = 0;
+        c->total = 0;
+        c->valid = true;
     }
+    if (c->rounds < ev->n_rounds) {
+        aff = mu_event_model(ev);
+        if (aff == NULL)
+            return -ENOMEM;
+        for (r = c->rounds; r < ev->n_rounds; r++) {
+            ret = mu_round_groups(&ev->rounds[r], &m, &s);
+            if (ret < 0)
+                return ret;
+            for (t = 0; t < ev->rounds[r].tables; t++)
+                c->total += aff_table_score(aff, m + s[t], s[t + 1] - s[t]);
+            free(m);
+            free(s);
+            c->rounds = r + 1;
+        }
+    }
+    *total += c->total;
     return 0;
 }
 
 static int mu_stats_add(struct mu_event *ev, struct meetup_stats *out)
 {
-    const struct aff_model *aff = mu_event_model(ev);
     uint32_t r;
 
-    if (aff == NULL)
-        return -ENOMEM;
     out->events++;
     out->attendees += roster_live(ev->roster);
     out->present += ev->n_present;
@@ -356,7 +439,7 @@ static int mu_stats_add(struct mu_event *ev, struct meetup_stats *out)
     for (r = 0; r < ev->n_rounds; r++)
         out->repeat_pairs += ev->rounds[r].repeat_pairs;
     out->encounters += ev->own_encounters;
-    return mu_event_affinity(ev, aff, &out->affinity_total);
+    return mu_event_affinity(ev, &out->affinity_total);
 }
 
 int meetup_stats_get(struct meetup *hub, uint64_t event_id,

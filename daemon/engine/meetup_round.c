@@ -7,7 +7,8 @@
  * the plan's next one, which is fast and keeps the plan's promise; any
  * change throws the plan away and the future is planned anew: by a
  * planning job in another thread (meetup_plan.c), or here, with a small
- * budget, when NextRound finds no plan.
+ * budget, when NextRound finds no plan.  PreviewRound shows the plan's
+ * next round without freezing it.
  */
 #include "meetup_impl.h"
 
@@ -492,5 +493,74 @@ int mu_apply_round(struct meetup *hub, struct mu_event *ev,
     /* The plan stays only when this round is the one it proposed. */
     if (ch->plan_token == 0 || ch->plan_token != ev->plan.token)
         mu_plan_clear(&ev->plan);
+    return 0;
+}
+
+/* ---- the plan as clients see it ---- */
+
+int meetup_preview_get(struct meetup *hub, uint64_t event_id,
+                       struct meetup_schedule **out)
+{
+    struct mu_event *ev = mu_event_find(hub, event_id);
+    struct meetup_round_rec rec = { 0 };
+    struct meetup_schedule *s = NULL;
+    const struct aff_model *aff;
+    int ret;
+
+    *out = NULL;
+    if (ev == NULL)
+        return mu_fail(hub, -ENOENT, "no event %llu",
+                       (unsigned long long)event_id);
+    if (ev->closed)
+        return mu_fail(hub, -EPERM, "event %llu is closed",
+                       (unsigned long long)event_id);
+    ret = mu_plan_ensure(hub, ev);
+    if (ret < 0)
+        return ret;
+    ret = -ENOMEM;
+    aff = mu_event_model(ev);
+    s = calloc(1, sizeof(*s));
+    if (aff == NULL || s == NULL || mu_plan_next_round(ev, 0, &rec) < 0)
+        goto out;
+    s->event_id = ev->id;
+    s->name = ev->def.name;
+    s->n_rounds = 1;
+    s->rounds = mu_alloc(&s->arena, sizeof(*s->rounds));
+    if (s->rounds == NULL)
+        goto out;
+    /* Previews repeat while the plan stands: its round is scored once. */
+    if (ev->preview.token != ev->plan.token ||
+        ev->preview.rounds != ev->n_rounds) {
+        mu_preview_clear(&ev->preview);
+        ev->preview.token = ev->plan.token;
+        ev->preview.rounds = ev->n_rounds;
+    }
+    ret = mu_round_view(hub, ev, aff, &rec, &ev->preview.sc, &s->arena,
+                        &s->rounds[0], NULL);
+out:
+    free(rec.people);
+    free(rec.table_of);
+    if (ret < 0)
+        meetup_schedule_free(s);
+    else
+        *out = s;
+    return ret;
+}
+
+int meetup_plan_state_get(const struct meetup *hub, uint64_t event_id,
+                          struct meetup_plan_state *out)
+{
+    const struct mu_event *ev = mu_event_find(hub, event_id);
+
+    memset(out, 0, sizeof(*out));
+    if (ev == NULL)
+        return -ENOENT;
+    if (!mu_plan_usable(hub, ev))
+        return 0;
+    out->usable = true;
+    out->rounds = ev->plan.res->rounds - (ev->n_rounds - ev->plan.base);
+    out->epochs = ev->plan.res->epochs;
+    out->converged = ev->plan.res->converged;
+    out->background = ev->plan.background;
     return 0;
 }

@@ -63,6 +63,7 @@ Mingle__V1__ErrorCode dispatch_errno_code(int err)
     case -EPERM:
         return MINGLE__V1__ERROR_CODE__FAILED_PRECONDITION;
     case -ENOMEM:
+    case -ENOSPC:
         return MINGLE__V1__ERROR_CODE__RESOURCE_EXHAUSTED;
     default:
         break;
@@ -316,10 +317,12 @@ static int dispatch_do_hello(struct dispatch *d, struct dispatch_session *s,
 
 /* ---- background planning ---- */
 
-static void dispatch_plan_event(struct dispatch *d, uint64_t event_id)
+void dispatch_plan_event(struct dispatch *d, uint64_t event_id)
 {
     struct meetup_plan_job *job = NULL;
 
+    if (d->ops->plan == NULL)
+        return;
     if (meetup_plan_job_new(d->hub, event_id, &job) == -ENOMEM)
         log_msg(LOG_LEVEL_WARN, 0, "event %llu: out of memory for a "
                 "planning snapshot; NextRound plans on the spot",

@@ -17,8 +17,10 @@
 #include "frame.h"
 #include "log.h"
 
-#define DISPATCH_MAX_IDS_PER_REQUEST 10000u
-#define DISPATCH_MAX_PAIRS_PER_REQUEST 10000u
+/* Per request, for the same reason as DISPATCH_MAX_ATTENDEES_PER_REQUEST:
+ * an event has no more attendees to check in at once. */
+#define DISPATCH_MAX_IDS_PER_REQUEST MEETUP_ATTENDEES_MAX
+#define DISPATCH_MAX_PAIRS_PER_REQUEST 1000u
 #define DISPATCH_ID_FIELD_KEY ((1u << 3) | 0u)    /* Response.id, VARINT */
 #define DISPATCH_ROUND_FIELD_KEY ((7u << 3) | 2u) /* Response.round, LEN */
 

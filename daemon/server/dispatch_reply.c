@@ -293,21 +293,29 @@ int dispatch_preview(struct dispatch *d, uint64_t event_id,
     return 0;
 }
 
-/* The figures only one event has: its quality and its plan.  While the
- * planner works on the event, its next plan brings the quality figures:
- * computing them here would stall the loop for nothing. */
+/* The figures only one event has: its quality and its plan.  With a
+ * background planner, the quality is never computed here (it scores every
+ * pair of the event's people): planning results bring it, and when the
+ * rounds' figures are missing while the planner is not working on the
+ * event (e.g. it closed, or the daemon restarted), a job is queued that
+ * brings them; this answer leaves them unset meanwhile. */
 static int dispatch_event_stats(struct dispatch *d, uint64_t event_id,
                                 Mingle__V1__Stats *m)
 {
+    struct meetup_event_info info;
     struct meetup_quality q;
+    bool off;
 
     m->plan = dispatch_plan_msg(d, event_id);
-    if (m->plan == NULL ||
-        meetup_quality_get(d->hub, event_id,
-                           m->plan->state !=
-                               MINGLE__V1__PLANNER_STATE__PLANNER_WORKING,
-                           &q) < 0)
+    if (m->plan == NULL)
         return -1;
+    off = m->plan->state == MINGLE__V1__PLANNER_STATE__PLANNER_OFF;
+    if (meetup_quality_get(d->hub, event_id, off, &q) < 0 ||
+        meetup_event_info(d->hub, event_id, &info) < 0)
+        return -1;
+    if (!off && info.rounds_done > 0 && !q.done_valid &&
+        m->plan->state != MINGLE__V1__PLANNER_STATE__PLANNER_WORKING)
+        dispatch_plan_event(d, event_id);
     if (q.done_valid &&
         (m->rounds_quality = dispatch_quality_msg(d, &q.done)) == NULL)
         return -1;

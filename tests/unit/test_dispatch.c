@@ -689,6 +689,70 @@ static void test_token(void **state)
     seen_reset();
 }
 
+/* Table size and batch size are refused as malformed and too large; an
+ * event that would outgrow its attendee limit as too large. */
+static void limits_of_events(struct dispatch *d)
+{
+    Mingle__V1__CreateEvent c = MINGLE__V1__CREATE_EVENT__INIT;
+    Mingle__V1__UpsertAttendees u = MINGLE__V1__UPSERT_ATTENDEES__INIT;
+    Mingle__V1__Hello h = MINGLE__V1__HELLO__INIT;
+    Request req = MINGLE__V1__REQUEST__INIT;
+    Mingle__V1__Attendee *att, **ptr;
+    char (*names)[16];
+    uint32_t max = meetup_attendees_max(MEETUP_TABLE_SIZE_MAX), batch;
+    size_t n, i;
+    Response *r;
+
+    h.protocol_version = MINGLE__V1__PROTOCOL_VERSION__PROTOCOL_VERSION_1;
+    req.id = 24;
+    req.body_case = MINGLE__V1__REQUEST__BODY_HELLO;
+    req.hello = &h;
+    r = call(d, &req);
+    batch = r->hello->max_attendees_per_request;
+    mingle__v1__response__free_unpacked(r, NULL);
+    n = batch + 1;
+    att = calloc(n, sizeof(*att));
+    ptr = calloc(n, sizeof(*ptr));
+    names = calloc(n, sizeof(*names));
+    assert_true(att && ptr && names);
+    c.name = "wide";
+    c.table_size = MEETUP_TABLE_SIZE_MAX + 1;
+    c.rounds = 2;
+    req.id = 22;
+    req.body_case = MINGLE__V1__REQUEST__BODY_CREATE_EVENT;
+    req.create_event = &c;
+    expect_error(call(d, &req), MINGLE__V1__ERROR_CODE__BAD_REQUEST);
+    c.table_size = MEETUP_TABLE_SIZE_MAX;
+    r = call(d, &req);
+    assert_int_equal(r->body_case, MINGLE__V1__RESPONSE__BODY_EVENT);
+    u.event_id = r->event->event_id;
+    mingle__v1__response__free_unpacked(r, NULL);
+    for (i = 0; i < n; i++) {
+        att[i] = (Mingle__V1__Attendee)MINGLE__V1__ATTENDEE__INIT;
+        snprintf(names[i], sizeof(names[i]), "w%zu", i);
+        att[i].id = names[i];
+        ptr[i] = &att[i];
+    }
+    u.attendees = ptr;
+    u.n_attendees = n;
+    req.id = 23;
+    req.body_case = MINGLE__V1__REQUEST__BODY_UPSERT_ATTENDEES;
+    req.upsert_attendees = &u;
+    expect_error(call(d, &req), MINGLE__V1__ERROR_CODE__RESOURCE_EXHAUSTED);
+    /* Within the batch limit, past the event's. */
+    assert_true(max < batch);
+    u.n_attendees = max;
+    r = call(d, &req);
+    assert_int_equal(r->body_case, MINGLE__V1__RESPONSE__BODY_ACK);
+    mingle__v1__response__free_unpacked(r, NULL);
+    u.attendees = ptr + max;
+    u.n_attendees = 1;
+    expect_error(call(d, &req), MINGLE__V1__ERROR_CODE__RESOURCE_EXHAUSTED);
+    free(att);
+    free(ptr);
+    free(names);
+}
+
 static void test_version_and_limits(void **state)
 {
     struct dispatch *d = make(NULL);
@@ -704,12 +768,13 @@ static void test_version_and_limits(void **state)
         many[i] = "x";
     c.event_id = 1;
     c.attendee_ids = many;
-    c.n_attendee_ids = 10001;
+    c.n_attendee_ids = MEETUP_ATTENDEES_MAX + 1;
     req.id = 20;
     req.body_case = MINGLE__V1__REQUEST__BODY_CHECK_IN;
     req.check_in = &c;
     expect_error(call(d, &req), MINGLE__V1__ERROR_CODE__RESOURCE_EXHAUSTED);
     free(many);
+    limits_of_events(d);
 
     h.protocol_version = 2;
     req.id = 21;
@@ -808,26 +873,36 @@ static void test_background_planning(void **state)
     mingle__v1__response__free_unpacked(r, NULL);
     assert_int_equal(planned.jobs, 2);
 
+    /* The planner stopped without bringing the rounds' figures: Stats
+     * does not score the event in the loop, it queues a job for them. */
     planned.state = DISPATCH_PLAN_CONVERGED;
     r = simple(d, 36, MINGLE__V1__REQUEST__BODY_GET_STATS, ev);
-    assert_non_null(r->stats->rounds_quality);
-    assert_int_equal(r->stats->rounds_quality->attendees, 10);
+    assert_null(r->stats->rounds_quality);
     assert_int_equal(r->stats->plan->state,
                      MINGLE__V1__PLANNER_STATE__PLANNER_CONVERGED);
     assert_int_equal(r->stats->plan->rounds, 2);
     mingle__v1__response__free_unpacked(r, NULL);
+    assert_int_equal(planned.jobs, 3);
+    assert_int_equal(meetup_plan_run(planned.job, &o, &res), 0);
+    dispatch_plan_install(d, res);
+    meetup_plan_result_free(res);
+    r = simple(d, 37, MINGLE__V1__REQUEST__BODY_GET_STATS, ev);
+    assert_non_null(r->stats->rounds_quality);
+    assert_int_equal(r->stats->rounds_quality->attendees, 10);
+    mingle__v1__response__free_unpacked(r, NULL);
+    assert_int_equal(planned.jobs, 3);
     /* Server-wide stats have no plan. */
-    r = simple(d, 37, MINGLE__V1__REQUEST__BODY_GET_STATS, 0);
+    r = simple(d, 38, MINGLE__V1__REQUEST__BODY_GET_STATS, 0);
     assert_null(r->stats->plan);
     assert_null(r->stats->rounds_quality);
     mingle__v1__response__free_unpacked(r, NULL);
 
     /* At start, every open event is planned; a closed one stops. */
     dispatch_plan_all(d);
-    assert_int_equal(planned.jobs, 3);
+    assert_int_equal(planned.jobs, 4);
     mingle__v1__response__free_unpacked(
-        simple(d, 38, MINGLE__V1__REQUEST__BODY_CLOSE_EVENT, ev), NULL);
-    assert_int_equal(planned.jobs, 3);
+        simple(d, 39, MINGLE__V1__REQUEST__BODY_CLOSE_EVENT, ev), NULL);
+    assert_int_equal(planned.jobs, 4);
     assert_int_equal(planned.last_event, ev);
     meetup_plan_job_free(planned.job);
     dispatch_free(d);

@@ -1,8 +1,10 @@
 /* test_meetup.c -- the live hub: events, presence, rounds, history,
  * forgetting, and the prepare/apply contract. */
 #include <errno.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -681,6 +683,122 @@ static void test_stats_and_list(void **state)
     meetup_free(hub);
 }
 
+/* Upserts `n` bare attendees "L<first>".. in one request. */
+static int upsert_many(struct meetup *hub, uint64_t ev, int first, int n)
+{
+    struct att_profile *p = calloc((size_t)n, sizeof(*p));
+    char (*names)[16] = calloc((size_t)n, sizeof(*names));
+    struct meetup_request req = { .op = MEETUP_OP_UPSERT, .event_id = ev };
+    int i, ret;
+
+    assert_non_null(p);
+    assert_non_null(names);
+    for (i = 0; i < n; i++) {
+        snprintf(names[i], sizeof(names[i]), "L%d", first + i);
+        p[i].id = names[i];
+    }
+    req.profiles = p;
+    req.n_profiles = (size_t)n;
+    ret = run(hub, &req);
+    free(p);
+    free(names);
+    return ret;
+}
+
+/* Table size and attendees per event are bounded, so that a round's
+ * commit and the read side's scoring stay small. */
+static void test_limits(void **state)
+{
+    struct meetup *hub = meetup_new();
+    struct meetup_request req = { .op = MEETUP_OP_EVENT_CREATE };
+    struct meetup_change *ch;
+    struct meetup_request rm = { .op = MEETUP_OP_REMOVE };
+    const char *gone = "L0";
+    uint32_t max50 = meetup_attendees_max(MEETUP_TABLE_SIZE_MAX);
+    uint64_t ev;
+
+    (void)state;
+    assert_int_equal(meetup_attendees_max(2), MEETUP_ATTENDEES_MAX);
+    assert_int_equal(meetup_attendees_max(8), MEETUP_ATTENDEES_MAX);
+    assert_int_equal(max50, 2 * MEETUP_ROUND_PAIRS_MAX /
+                                (MEETUP_TABLE_SIZE_MAX - 1));
+    req.event.name = "too wide";
+    req.event.table_size = MEETUP_TABLE_SIZE_MAX + 1;
+    req.event.rounds_planned = 2;
+    assert_int_equal(meetup_prepare(hub, &req, &ch), -EINVAL);
+    req.event.table_size = 8;
+    req.event.rounds_planned = MEETUP_ROUNDS_MAX + 1;
+    assert_int_equal(meetup_prepare(hub, &req, &ch), -EINVAL);
+    ev = create_event(hub, "wide", MEETUP_TABLE_SIZE_MAX, 2,
+                      MEETUP_SCOPE_NONE);
+    assert_int_equal(upsert_many(hub, ev, 0, (int)max50 + 1), -ENOSPC);
+    assert_non_null(strstr(meetup_error(hub), "at most"));
+    assert_int_equal(upsert_many(hub, ev, 0, (int)max50), 0);
+    assert_int_equal(upsert_many(hub, ev, (int)max50, 1), -ENOSPC);
+    /* Profiles already there are updates, not growth. */
+    assert_int_equal(upsert_many(hub, ev, 0, 10), 0);
+    rm.event_id = ev;
+    rm.ids = &gone;
+    rm.n_ids = 1;
+    assert_int_equal(run(hub, &rm), 0);
+    assert_int_equal(upsert_many(hub, ev, (int)max50, 1), 0);
+    assert_int_equal(upsert_many(hub, ev, 0, 1), -ENOSPC);
+    log_clear();
+    meetup_free(hub);
+}
+
+/* Stats sum table by table, schedules round by round: the same up to
+ * rounding. */
+static bool same_sum(double a, double b)
+{
+    return fabs(a - b) <= 1e-9 * (fabs(a) + fabs(b) + 1.0);
+}
+
+/* Stats and schedules keep each round's scores; a profile change makes
+ * them count anew, under the new profile. */
+static void test_score_caches(void **state)
+{
+    struct meetup *hub = meetup_new();
+    struct meetup_schedule *s1, *s2;
+    struct meetup_stats st;
+    struct att_profile p = { .id = "p0", .name = "p0" };
+    struct meetup_request up = { .op = MEETUP_OP_UPSERT, .profiles = &p,
+                                 .n_profiles = 1 };
+    uint64_t ev;
+
+    (void)state;
+    ev = create_event(hub, "C", 3, 3, MEETUP_SCOPE_ALL);
+    add_people(hub, ev, 0, 9);
+    assert_int_equal(check(hub, ev, MEETUP_OP_CHECK_IN, 0, 9), 0);
+    assert_int_equal(next_round(hub, ev), 0);
+    assert_int_equal(meetup_stats_get(hub, ev, &st), 0);
+    assert_int_equal(meetup_schedule_get(hub, ev, 1, &s1), 0);
+    assert_true(same_sum(st.affinity_total, s1->affinity_total));
+    meetup_schedule_free(s1);
+    /* A round more: only it is scored, the sum stays exact. */
+    assert_int_equal(next_round(hub, ev), 0);
+    assert_int_equal(meetup_schedule_get(hub, ev, 1, &s1), 0);
+    assert_int_equal(meetup_schedule_get(hub, ev, 1, &s2), 0);
+    assert_int_equal(meetup_stats_get(hub, ev, &st), 0);
+    assert_true(same_sum(st.affinity_total, s1->affinity_total));
+    assert_true(s1->affinity_total == s2->affinity_total);
+    assert_true(s1->min_attendee_affinity == s2->min_attendee_affinity);
+    assert_string_equal(s1->rounds[1].tables[0].why,
+                        s2->rounds[1].tables[0].why);
+    meetup_schedule_free(s2);
+    /* p0 loses every tag: the figures follow the new profile. */
+    up.event_id = ev;
+    assert_int_equal(run(hub, &up), 0);
+    assert_int_equal(meetup_schedule_get(hub, ev, 1, &s2), 0);
+    assert_int_equal(meetup_stats_get(hub, ev, &st), 0);
+    assert_true(same_sum(st.affinity_total, s2->affinity_total));
+    assert_true(s2->affinity_total < s1->affinity_total);
+    meetup_schedule_free(s1);
+    meetup_schedule_free(s2);
+    log_clear();
+    meetup_free(hub);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -692,6 +810,8 @@ int main(void)
         cmocka_unit_test(test_forget),
         cmocka_unit_test(test_replay),
         cmocka_unit_test(test_stats_and_list),
+        cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_score_caches),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

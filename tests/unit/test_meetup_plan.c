@@ -623,6 +623,82 @@ static void test_quality(void **state)
     meetup_free(hub);
 }
 
+/* An event with nothing left to plan still gets a job when its rounds'
+ * quality is unknown: the job computes it, so Stats never has to. */
+static void test_metrics_only_job(void **state)
+{
+    struct meetup *hub = meetup_new();
+    struct meetup_request close = { .op = MEETUP_OP_EVENT_CLOSE };
+    struct meetup_plan_job *job;
+    struct meetup_plan_result *res;
+    struct meetup_plan_opts o = { .effort = EFFORT_SMALL };
+    struct meetup_plan_info info;
+    struct meetup_quality q;
+    uint64_t ev = create_event(hub, 4, 3);
+
+    (void)state;
+    add_people(hub, ev, 0, 12);
+    assert_int_equal(presence(hub, ev, MEETUP_OP_CHECK_IN, 0, 12), 0);
+    assert_int_equal(next_round(hub, ev), 0);
+    close.event_id = ev;
+    assert_int_equal(run(hub, &close), 0);
+    assert_int_equal(meetup_quality_get(hub, ev, false, &q), 0);
+    assert_false(q.done_valid);
+    assert_int_equal(meetup_plan_job_new(hub, ev, &job), 0);
+    assert_false(meetup_plan_job_has_plan(job));
+    assert_int_equal(meetup_plan_run(job, &o, &res), 0);
+    meetup_plan_job_free(job);
+    meetup_plan_result_info(res, &info);
+    assert_int_equal(info.rounds, 0);
+    assert_int_equal(info.next_round, 2);
+    /* No plan to install, but the figures are kept. */
+    assert_int_equal(meetup_plan_install(hub, res), -EALREADY);
+    meetup_plan_result_free(res);
+    assert_int_equal(meetup_quality_get(hub, ev, false, &q), 0);
+    assert_true(q.done_valid);
+    assert_int_equal(q.done.attendees, 12);
+    assert_false(q.plan_valid);
+    /* Known now: nothing left to plan or compute. */
+    assert_int_equal(meetup_plan_job_new(hub, ev, &job), -EPERM);
+    log_clear();
+    meetup_free(hub);
+}
+
+/* A preview scores the plan's next round once; the same plan previewed
+ * again shows the same tables, scores and reasons. */
+static void test_preview_cache(void **state)
+{
+    struct meetup *hub = meetup_new();
+    struct meetup_schedule *a, *b;
+    uint64_t ev = create_event(hub, 4, 3);
+    uint32_t t;
+
+    (void)state;
+    add_people(hub, ev, 0, 16);
+    assert_int_equal(presence(hub, ev, MEETUP_OP_CHECK_IN, 0, 16), 0);
+    assert_int_equal(meetup_preview_get(hub, ev, &a), 0);
+    assert_int_equal(meetup_preview_get(hub, ev, &b), 0);
+    assert_int_equal(a->rounds[0].n_tables, b->rounds[0].n_tables);
+    for (t = 0; t < a->rounds[0].n_tables; t++) {
+        assert_true(a->rounds[0].tables[t].score ==
+                    b->rounds[0].tables[t].score);
+        assert_string_equal(a->rounds[0].tables[t].why,
+                            b->rounds[0].tables[t].why);
+        assert_string_equal(a->rounds[0].tables[t].ids[0],
+                            b->rounds[0].tables[t].ids[0]);
+    }
+    assert_true(a->rounds[0].affinity_total == b->rounds[0].affinity_total);
+    meetup_schedule_free(a);
+    meetup_schedule_free(b);
+    /* After a round the cache is of the next one. */
+    assert_int_equal(next_round(hub, ev), 0);
+    assert_int_equal(meetup_preview_get(hub, ev, &a), 0);
+    assert_int_equal(a->rounds[0].round, 2);
+    meetup_schedule_free(a);
+    log_clear();
+    meetup_free(hub);
+}
+
 /* Rounds taken from background plans replay like any other: the change
  * carries the seats, so a rebuilt hub never plans. */
 static void test_replay(void **state)
@@ -662,6 +738,8 @@ int main(void)
         cmocka_unit_test(test_replan_from_current),
         cmocka_unit_test(test_job_in_thread),
         cmocka_unit_test(test_quality),
+        cmocka_unit_test(test_metrics_only_job),
+        cmocka_unit_test(test_preview_cache),
         cmocka_unit_test(test_replay),
     };
 
