@@ -20,7 +20,11 @@ background planner promises:
             the round NextRound then assigns when nothing changed between;
             then SIGHUP with a new plan_max_seconds;
   shutdown: SIGTERM while a 1,000-person plan is being computed stops the
-            daemon promptly and cleanly.
+            daemon promptly and cleanly;
+  limits:   tables, attendees per event and per request past the README's
+            limits are refused (BAD_REQUEST, RESOURCE_EXHAUSTED); 200
+            pipelined GetStats on an event of 2,000 present stall a probe
+            client no more than the bound above.
 
 Protobuf is written by hand with the helpers of test_server.py.
 """
@@ -50,6 +54,12 @@ PROBE_INTERVAL_S = 0.002
 MAX_STALL_S = 0.100  # generous: the target is 10 ms on an idle machine
 SANITIZER_SLOWDOWN = 3  # an ASan/UBSan build runs everything this much slower
 BATCH = 500
+BAD_REQUEST, RESOURCE_EXHAUSTED = 1, 8
+LIMIT_TABLE = 50     # MEETUP_TABLE_SIZE_MAX
+LIMIT_PEOPLE = 2000  # MEETUP_ATTENDEES_MAX (tables of 8 allow it)
+LIMIT_AT_50 = 408    # meetup_attendees_max(50): 10,000 pairs a round
+LIMIT_BATCH = 500    # DISPATCH_MAX_ATTENDEES_PER_REQUEST
+BURST = 200
 
 
 def as_double(raw):
@@ -386,6 +396,74 @@ def test_shutdown(d, event_id, ids):
     w.check(d.wait_log(r"stopped$", 2), "no 'stopped' line")
 
 
+def expect_code(org, field, body, code, what):
+    org.rid += 1
+    org.c.send(w.request(org.rid, field, body))
+    r = org.c.recv(timeout=60)
+    w.check(r is not None and r.kind == w.RESP_ERROR and r.code == code,
+            "%s: expected error %d, got %r %r"
+            % (what, code, r and r.kind, r and r.code))
+
+
+def create_body(name, table_size, rounds):
+    return (w.fb(1, name) + w.fv(2, table_size) + w.fv(3, rounds) +
+            w.fv(5, 1) + w.fv(6, 1) + w.fb(7, w.fv(1, HISTORY_NONE)))
+
+
+def test_limits(binary, work):
+    """The documented limits over the wire, then the issue's burst: 200
+    pipelined GetStats on an event at the attendee limit must not stall
+    another client (they once scored every table of every round each)."""
+    d = Daemon(binary, work, "limits")
+    org = Org(d)
+    r = org.call(w.REQ_HELLO, w.hello(), w.RESP_HELLO)
+    w.check(value(r.body, 4) == LIMIT_BATCH,
+            "HelloReply says %d attendees per request" % value(r.body, 4))
+    expect_code(org, w.REQ_CREATE_EVENT,
+                create_body("wide", LIMIT_TABLE + 1, 2), BAD_REQUEST,
+                "a table of %d" % (LIMIT_TABLE + 1))
+    wide = org.call(w.REQ_CREATE_EVENT, create_body("wide", LIMIT_TABLE, 2),
+                    w.RESP_EVENT).field(1)
+    att, _, _ = gen_event.generate(LIMIT_PEOPLE, 8, 2, 7)
+    msgs = [attendee_msg(a) for a in att]
+    org.call(w.REQ_UPSERT, w.fv(1, wide) + b"".join(msgs[:LIMIT_AT_50]))
+    expect_code(org, w.REQ_UPSERT, w.fv(1, wide) + msgs[LIMIT_AT_50],
+                RESOURCE_EXHAUSTED, "attendee %d at tables of %d"
+                % (LIMIT_AT_50 + 1, LIMIT_TABLE))
+    expect_code(org, w.REQ_UPSERT,
+                w.fv(1, wide) + b"".join(msgs[:LIMIT_BATCH + 1]),
+                RESOURCE_EXHAUSTED, "%d attendees in one request"
+                % (LIMIT_BATCH + 1))
+    event_id, ids, _, _ = load_event(org, LIMIT_PEOPLE, 8, 4, seed=7,
+                                     fresh=True)
+    expect_code(org, w.REQ_UPSERT, w.fv(1, event_id) + attendee_msg(
+        {"id": "one-too-many", "name": "x"}), RESOURCE_EXHAUSTED,
+        "attendee %d" % (LIMIT_PEOPLE + 1))
+    presence(org, w.REQ_CHECK_IN, event_id, ids)
+    org.call(w.REQ_NEXT_ROUND, w.fv(1, event_id), w.RESP_ROUND)
+    probe = Probe(d, event_id)
+    probe.start()
+    time.sleep(0.1)
+    burst = b"".join(w.request(1000 + i, w.REQ_GET_STATS, w.fv(1, event_id))
+                     for i in range(BURST))
+    t0 = time.perf_counter()
+    org.c.send(burst)
+    for i in range(BURST):
+        r = org.c.recv(timeout=60)
+        w.check(r is not None and r.kind == w.RESP_STATS,
+                "GetStats %d of the burst: %r" % (i, r and r.kind))
+    dt = time.perf_counter() - t0
+    time.sleep(0.1)
+    worst, p99, n = probe.finish()
+    print("  %d pipelined GetStats, %d present: %.1f ms; probe: %d answers, "
+          "max %.1f ms, p99 %.1f ms" % (BURST, LIMIT_PEOPLE, dt * 1e3, n,
+                                       worst * 1e3, p99 * 1e3))
+    w.check(worst < MAX_STALL_S, "%d pipelined GetStats stalled another "
+            "client %.0f ms" % (BURST, worst * 1e3))
+    org.close()
+    return d
+
+
 def main():
     if len(sys.argv) != 2:
         sys.stderr.write("usage: test_planner.py PATH/TO/mingled\n")
@@ -397,7 +475,7 @@ def main():
             MAX_STALL_S *= SANITIZER_SLOWDOWN
     failures = 0
     with tempfile.TemporaryDirectory(prefix="mingle-plan-") as work:
-        for name in ("stall", "live"):
+        for name in ("stall", "live", "limits"):
             d = None
             t0 = time.monotonic()
             try:
@@ -406,8 +484,11 @@ def main():
                     stall_case(d, 150, 8, 6)
                     event_id, ids = stall_case(d, 1000, 8, 8)
                     test_shutdown(d, event_id, ids)
-                else:
+                elif name == "live":
                     d = test_live(binary, work)
+                    w.check(d.stop() == 0, "SIGTERM: bad exit status")
+                else:
+                    d = test_limits(binary, work)
                     w.check(d.stop() == 0, "SIGTERM: bad exit status")
                 print("ok   %s (%.1f s)" % (name, time.monotonic() - t0))
             except (w.Failure, OSError) as e:
