@@ -1,8 +1,9 @@
 /* listen.c -- listeners, and admitting the connections they accept.
  *
  * A newcomer is judged by admit.h against the clients already in (the
- * list is newest first); a refused one gets an Error frame and is closed
- * at once, an admitted one becomes a server_client with its conn.
+ * list is newest first); a refused one gets an Error frame (over TLS,
+ * nothing) and is closed at once, an admitted one becomes a server_client
+ * with its conn.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -61,6 +63,17 @@ static const char *listen_admit(struct server *srv, const struct sockaddr *sa)
                                      : NULL;
 }
 
+/* A refused peer hears why in the clear, except over TLS: there the
+ * frame would be noise to a peer starting a handshake, and a session
+ * just to carry it would cost what the refusal saves. */
+static void listen_refuse(const struct server *srv, int fd, const char *why)
+{
+    if (srv->tls != NULL)
+        close(fd);
+    else
+        admit_refuse(fd, why);
+}
+
 static void listen_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
                              struct sockaddr *sa, int salen, void *arg)
 {
@@ -72,12 +85,12 @@ static void listen_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 
     if (srv->stopping || (why = listen_admit(srv, sa)) != NULL) {
         log_msg(LOG_LEVEL_WARN, 0, "refusing %s: %s", peer, why);
-        admit_refuse(fd, why);
+        listen_refuse(srv, fd, why);
         return;
     }
     struct server_client *cl = calloc(1, sizeof(*cl));
     if (cl == NULL) {
-        admit_refuse(fd, "out of memory");
+        listen_refuse(srv, fd, "out of memory");
         return;
     }
     cl->srv = srv;
@@ -89,7 +102,7 @@ static void listen_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
     if (cl->conn == NULL) {
         log_msg(LOG_LEVEL_ERROR, 0, "refusing %s: out of memory", peer);
         free(cl);
-        admit_refuse(fd, "out of memory");
+        listen_refuse(srv, fd, "out of memory");
         return;
     }
     cl->next = srv->clients;

@@ -4,7 +4,7 @@
  * listens on every configured address, admits connections by the limits
  * of admit.h (max_connections, max_connections_per_address and the
  * reserve; a refused peer gets an Error RESOURCE_EXHAUSTED frame, then
- * close), closes those that have not passed Hello within hello_timeout_ms
+ * close, or over TLS just the close), closes those that have not passed Hello within hello_timeout_ms
  * when a token is set, hands request frames to dispatch (dispatch.h) and implements
  * the transport side of dispatch: sending, subscriptions and fan-out of
  * pushed rounds.

@@ -12,7 +12,10 @@ the idle deadline without one); minglectl --tls verifies the server with
 --ca-file and fails without the right CA or host name; SIGHUP with a new
 certificate serves new connections with it while an open one keeps
 working, a broken file keeps the old one, and turning TLS off needs a
-restart; a bad certificate stops the start; a non-loopback listener
+restart; test_server's checks of the transport's limits hold over TLS
+(framing errors, the connection limit, frame and idle deadlines, pushes
+and a stalled subscriber dropped at its output cap, the goodbye on
+SIGTERM); a bad certificate stops the start; a non-loopback listener
 without TLS is refused unless plaintext_off_loopback says true (checked
 with --print-config, which checks the config without binding anything).
 A sanitizer report in a daemon's log is a failure.
@@ -62,17 +65,29 @@ class TlsClient(ts.Client):
     """test_server's Client over TLS, verifying the server against
     `cafile` as `name`."""
 
-    def __init__(self, host, port, cafile, name="localhost", **ctx_opts):
+    def __init__(self, host, port, cafile, name="localhost", rcvbuf=None,
+                 **ctx_opts):
         ctx = ssl.create_default_context(cafile=cafile)
         for k, v in ctx_opts.items():
             setattr(ctx, k, v)
-        raw = socket.create_connection((host, port), timeout=5)
+        raw = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
         try:
+            if rcvbuf:
+                raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            raw.settimeout(5)
+            raw.connect((host, port))
             self.sock = ctx.wrap_socket(raw, server_hostname=name)
         except BaseException:
             raw.close()
             raise
         self.buf = b""
+
+    def send(self, data):
+        # As on a plain socket: writing to a closed server is a broken pipe.
+        try:
+            self.sock.sendall(data)
+        except (ssl.SSLEOFError, ssl.SSLZeroReturnError) as e:
+            raise BrokenPipeError(str(e))
 
     def subject_cn(self):
         for rdn in self.sock.getpeercert()["subject"]:
@@ -80,6 +95,20 @@ class TlsClient(ts.Client):
                 if k == "commonName":
                     return v
         return None
+
+
+class TlsDaemon(ts.Daemon):
+    """test_server's Daemon whose clients speak TLS: its checks of the
+    transport (framing errors, the connection limit, the frame and idle
+    deadlines, pushes, a stalled subscriber dropped at the output cap, the
+    goodbye on SIGTERM) then run over TLS unchanged."""
+
+    def __init__(self, binary, workdir, name, extra, cafile):
+        self.cafile = cafile
+        super().__init__(binary, workdir, name, extra)
+
+    def client(self, **kw):
+        return TlsClient(self.host, self.port, self.cafile, **kw)
 
 
 def closed_within(sock, limit_s):
@@ -179,6 +208,41 @@ def test_garbage(d, certs):
     s.close()
     check(took is not None, "garbage sender not closed within %.1f s"
           % SLACK_S)
+
+
+def test_connection_limit(d, certs):
+    """Over TLS a peer above the limit is closed without a word: a frame
+    in the clear would be noise to its handshake."""
+    time.sleep(0.2)  # let the earlier tests' connections be reaped
+    held = []
+    for i in range(ts.MAX_CONN):
+        c = d.client()
+        hello_ok(c, "connection %d below the limit" % (i + 1))
+        held.append(c)
+    try:
+        extra = d.client()
+        took, _ = closed_within(extra.sock, SLACK_S)
+        check(took is not None, "connection above the limit kept open")
+    except (ssl.SSLError, ConnectionResetError):
+        pass
+    check(d.wait_log(r"refusing 127\.0\.0\.1:\d+: too many connections"),
+          "no refusal logged")
+    held.pop().close()
+    deadline = time.monotonic() + 3
+    while True:
+        try:
+            c = d.client()
+            c.send(ts.request(1, ts.REQ_HELLO, ts.hello()))
+            r = c.recv()
+            if r is not None and r.kind == ts.RESP_HELLO:
+                break
+        except (ssl.SSLError, ConnectionResetError):
+            pass
+        check(time.monotonic() < deadline, "slot not freed after a close")
+        time.sleep(0.05)
+    held.append(c)
+    for c in held:
+        c.close()
 
 
 def minglectl(d, *args):
@@ -337,7 +401,18 @@ def test_bad_files(binary, work, certs):
     junk = os.path.join(work, "junk.pem")
     with open(junk, "w") as f:
         f.write("not a certificate\n")
+    fifo = os.path.join(work, "fifo.pem")
+    os.mkfifo(fifo)
+    locked = os.path.join(work, "locked.key")
+    subprocess.run(["openssl", "pkey", "-in", certs["a"][1], "-out", locked,
+                    "-aes256", "-passout", "pass:secret"],
+                   check=True, stdin=subprocess.DEVNULL,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                   timeout=30)
     cases = [
+        # Neither may wait: for a writer, or for a password on a terminal.
+        (tls_config(fifo, certs["a"][1]), "not a regular file"),
+        (tls_config(certs["a"][0], locked), "no usable unencrypted PEM key"),
         (tls_config(junk, certs["a"][1]), "no usable PEM certificate"),
         (tls_config(certs["a"][0], junk), "no usable unencrypted PEM key"),
         (tls_config(certs["a"][0], certs["b"][1]), "does not match"),
@@ -387,10 +462,13 @@ def main():
              "frame_timeout_ms: 60000\nidle_timeout_ms: 60000\n"
              % (TOKEN, HELLO_MS), [test_hello_deadline]),
             ("idle", a + "frame_timeout_ms: 60000\n", [test_idle_deadline]),
+            ("limits", a, [ts.test_framing, test_connection_limit,
+                           ts.test_timeouts, ts.test_streams,
+                           ts.test_sigterm]),
         ]
         for name, extra, tests in plan:
             try:
-                d = ts.Daemon(binary, work, name, extra)
+                d = TlsDaemon(binary, work, name, extra, certs["a"][0])
             except Failure as e:
                 print("FAIL %s: %s" % (name, e))
                 failures += 1
@@ -400,7 +478,10 @@ def main():
                     label = t.__name__
                     t0 = time.monotonic()
                     try:
-                        t(d, certs)
+                        if t.__module__ == ts.__name__:
+                            t(d)
+                        else:
+                            t(d, certs)
                         print("ok   %s/%s (%.1f s)" % (name, label,
                                                        time.monotonic() - t0))
                     except (Failure, OSError, ssl.SSLError) as e:
