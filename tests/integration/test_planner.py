@@ -24,7 +24,8 @@ background planner promises:
   limits:   tables, attendees per event and per request past the README's
             limits are refused (BAD_REQUEST, RESOURCE_EXHAUSTED); 200
             pipelined GetStats on an event of 2,000 present stall a probe
-            client no more than the bound above.
+            client no more than the bound above; once the event is
+            closed, the planner thread still brings its rounds' quality.
 
 Protobuf is written by hand with the helpers of test_server.py.
 """
@@ -44,8 +45,9 @@ import test_server as w  # noqa: E402
 import gen_event  # noqa: E402
 
 REQ_GET_EVENT, REQ_ADD_PAIRS, REQ_CHECK_OUT = 4, 11, 10
+REQ_CLOSE_EVENT = 6
 REQ_GET_SCHEDULE, REQ_PREVIEW = 13, 21
-RESP_SCHEDULE, RESP_PREVIEW = 8, 14
+RESP_SCHEDULE, RESP_PREVIEW, RESP_ACK = 8, 14, 6
 MET_BEFORE, AVOID = 1, 2
 HISTORY_NONE = 1
 WORKING = 3
@@ -460,6 +462,19 @@ def test_limits(binary, work):
                                        worst * 1e3, p99 * 1e3))
     w.check(worst < MAX_STALL_S, "%d pipelined GetStats stalled another "
             "client %.0f ms" % (BURST, worst * 1e3))
+    # A profile change makes the rounds' figures unknown, and the event
+    # closes before the planner could bring them (pipelined): with nothing
+    # left to plan, the planner thread still computes them.
+    org.c.send(w.request(2001, w.REQ_UPSERT, w.fv(1, event_id) +
+                         attendee_msg({"id": ids[0], "name": "renamed"})) +
+               w.request(2002, REQ_CLOSE_EVENT, w.fv(1, event_id)))
+    for rid, kind in ((2001, RESP_ACK), (2002, w.RESP_EVENT)):
+        r = org.c.recv(timeout=60)
+        w.check(r is not None and r.id == rid and r.kind == kind,
+                "upsert and close: %r" % (r and r.kind))
+    q = rounds_quality(org, event_id)
+    w.check(value(q, 1) == LIMIT_PEOPLE,
+            "closed event: rounds quality %r" % quality_line(q))
     org.close()
     return d
 
