@@ -118,25 +118,35 @@ static void aff_put_people(struct aff_reason *rs, const size_t *people,
 }
 
 /* Decides, per member, between the given name and the full name: the
- * full name only when someone else at the table has the same given name. */
-static void aff_pick_names(struct aff_reason *rs)
+ * full name only when someone else at the table has the same given name.
+ * `given` is scratch space for n lengths: each name is measured once. */
+static void aff_pick_names(struct aff_reason *rs, size_t *given)
 {
     size_t i, j;
 
+    for (i = 0; i < rs->n; i++)
+        given[i] = aff_given_len(aff_att(rs->m, rs->members[i])->name);
     for (i = 0; i < rs->n; i++) {
         const char *a = aff_att(rs->m, rs->members[i])->name;
-        size_t la = aff_given_len(a);
 
-        rs->given_len[i] = la;
+        rs->given_len[i] = given[i];
         for (j = 0; j < rs->n; j++) {
             const char *b = aff_att(rs->m, rs->members[j])->name;
 
-            if (j != i && aff_given_len(b) == la && memcmp(a, b, la) == 0) {
+            if (j != i && given[j] == given[i] &&
+                memcmp(a, b, given[i]) == 0) {
                 rs->given_len[i] = strlen(a);
                 break;
             }
         }
     }
+}
+
+/* Whether the tag signature `sig` (a bit per tag id mod 64, affinity.c)
+ * may hold `tag`: a cheap no before the set is searched. */
+static bool aff_sig_may_hold(uint64_t sig, uint32_t tag)
+{
+    return (sig >> (tag & 63)) & 1;
 }
 
 static int aff_fact_cmp(const void *pa, const void *pb)
@@ -188,8 +198,9 @@ static size_t aff_business_facts(struct aff_reason *rs, struct aff_fact *f,
             for (j = 0; j < rs->n; j++) {
                 const struct attendee *y = aff_att(m, rs->members[j]);
 
-                if (j != i && !aff_colleagues(x, y) &&
-                    tagset_has(&y->seeks, tag))
+                if (j != i &&
+                    aff_sig_may_hold(m->nodes[rs->members[j]].seeks, tag) &&
+                    !aff_colleagues(x, y) && tagset_has(&y->seeks, tag))
                     fact->people[fact->n_people++] = j;
             }
             if (fact->n_people > 0)
@@ -221,7 +232,9 @@ static size_t aff_interest_facts(struct aff_reason *rs, struct aff_fact *f,
 
             /* Each tag once: its first holder produces the fact. */
             for (j = 0; j < i && !seen; j++)
-                seen = tagset_has(&aff_att(m, rs->members[j])->interests,
+                seen = aff_sig_may_hold(m->nodes[rs->members[j]].interests,
+                                        tag) &&
+                       tagset_has(&aff_att(m, rs->members[j])->interests,
                                   tag);
             if (seen)
                 continue;
@@ -230,7 +243,9 @@ static size_t aff_interest_facts(struct aff_reason *rs, struct aff_fact *f,
             for (j = i; j < rs->n; j++) {
                 const struct attendee *y = aff_att(m, rs->members[j]);
 
-                if (tagset_has(&y->interests, tag)) {
+                if (aff_sig_may_hold(m->nodes[rs->members[j]].interests,
+                                     tag) &&
+                    tagset_has(&y->interests, tag)) {
                     fact->people[fact->n_people++] = j;
                     mixed = mixed || (j > i && !aff_colleagues(x, y));
                 }
@@ -343,7 +358,7 @@ size_t aff_table_reason(const struct aff_model *m, const uint32_t *members,
         goto out;
     facts = malloc(max_facts * sizeof(*facts));
     people = malloc(max_facts * n * sizeof(*people));
-    rs.given_len = malloc(n * sizeof(*rs.given_len));
+    rs.given_len = malloc(2 * n * sizeof(*rs.given_len));
     if (facts == NULL || people == NULL || rs.given_len == NULL)
         goto out;
     rs.people = people;
@@ -352,7 +367,7 @@ size_t aff_table_reason(const struct aff_model *m, const uint32_t *members,
     if (m->w.interests > 0)
         nf = aff_interest_facts(&rs, facts, nf);
     qsort(facts, nf, sizeof(*facts), aff_fact_cmp);
-    aff_pick_names(&rs);
+    aff_pick_names(&rs, rs.given_len + n);
     aff_put_facts(&rs, facts, nf);
 out:
     free(facts);

@@ -256,6 +256,8 @@ static void account_all(struct sch *s)
 void sch_rebuild(struct sch *s)
 {
     uint32_t n = s->n, R = s->R, T = s->T;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     for (uint32_t r = 0; r < R; r++) {
         uint32_t *st = s->start + (size_t)r * (T + 1);
         memset(st, 0, sizeof(*st) * (T + 1));
@@ -318,6 +320,9 @@ void sch_rebuild(struct sch *s)
     s->lonely = 0;
     for (size_t i = 0; i < (size_t)n * R; i++)
         s->lonely += s->nl[i] == 0;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    s->rebuild_s = elapsed(&t0, &t1);
+    s->exact = s->wt == NULL;
 }
 
 /* ---- moves ---- */
@@ -451,6 +456,7 @@ static void account_swap_pairs(struct sch *s, uint32_t u, uint32_t v,
 
 void sch_swap(struct sch *s, uint32_t u, uint32_t v, uint32_t r)
 {
+    s->exact = false;
     uint32_t R = s->R, T = s->T;
     size_t pu = (size_t)u * R + r, pv = (size_t)v * R + r;
     const uint32_t *st = s->start + (size_t)r * (T + 1);
@@ -582,6 +588,7 @@ double sch_relabel_dobj(const struct sch *s, uint32_t u, uint32_t v)
 
 void sch_relabel(struct sch *s, uint32_t u, uint32_t v)
 {
+    s->exact = false;
     for (uint32_t r = 0; r < s->R; r++)
         if (s->tp[(size_t)u * s->R + r] != s->tp[(size_t)v * s->R + r])
             sch_swap(s, u, v, r);
@@ -656,8 +663,29 @@ int sch_clone(struct sch *dst, const struct sch *src)
 
 void sch_copy_seating(struct sch *dst, const struct sch *src)
 {
-    memcpy(dst->tp, src->tp, (size_t)src->n * src->R * sizeof(*dst->tp));
-    sch_rebuild(dst);
+    /* Copied, not rebuilt: a rebuild scores every seated pair again, which
+     * at a thousand rounds costs more than a short epoch's moves. */
+    size_t nr = (size_t)src->n * src->R;
+    memcpy(dst->tp, src->tp, nr * sizeof(*dst->tp));
+    memcpy(dst->slot, src->slot, nr * sizeof(*dst->slot));
+    memcpy(dst->mem, src->mem, nr * sizeof(*dst->mem));
+    memcpy(dst->start, src->start,
+           (size_t)src->R * (src->T + 1) * sizeof(*dst->start));
+    memcpy(dst->asum, src->asum, nr * sizeof(*dst->asum));
+    memcpy(dst->nl, src->nl, nr * sizeof(*dst->nl));
+    memcpy(dst->bad, src->bad, nr * sizeof(*dst->bad));
+    memcpy(dst->cidx, src->cidx, nr * sizeof(*dst->cidx));
+    memcpy(dst->cset, src->cset, src->ccount * sizeof(*dst->cset));
+    dst->ccount = src->ccount;
+    if (dst->pc && src->pc)
+        memcpy(dst->pc, src->pc, (size_t)src->n * src->n * sizeof(*dst->pc));
+    else if (dst->pc)
+        sch_rebuild(dst);
+    dst->repeats = src->repeats;
+    dst->avoid_viol = src->avoid_viol;
+    dst->total = src->total;
+    dst->lonely = src->lonely;
+    dst->exact = src->exact;
 }
 
 /* a's SCH_TOP best partners by weight, positive ones only, best first:

@@ -54,6 +54,8 @@
 #define ANNEAL_FIRST_SHARE 10
 /* Share of the time limit kept for fairness and the result. */
 #define ANNEAL_TIME_RESERVE 0.03
+/* Rebuilds that follow an epoch's cooling (see plan_epoch). */
+#define ANNEAL_REBUILDS_AFTER 2
 #define ANNEAL_FLAT_EPOCHS 2  /* epochs in a row that gained next to nothing */
 /* Convergence counts only once an epoch's cooling is this long per seat:
  * two short coolings that miss the best so far are chance, not a sign
@@ -263,9 +265,13 @@ static bool plan_epoch(const struct sch *s, const struct sch_anneal_opts *o,
 {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
+    /* Past the cooling come the chain's closing rebuild and the final one
+     * in sched_solve(): at a thousand rounds each is a good share of a
+     * short time limit. */
     double secs = seconds_between(&now, &s->deadline) -
                   ANNEAL_TIME_RESERVE * seconds_between(&s->begun,
-                                                        &s->deadline);
+                                                        &s->deadline) -
+                  ANNEAL_REBUILDS_AFTER * s->rebuild_s;
     uint64_t left = o->budget > spent ? o->budget - spent : 0;
     c->by_clock = false;
     if (secs <= 0) {
@@ -317,12 +323,6 @@ int sch_anneal(struct sch *s, const struct sch_anneal_opts *o,
         rc = 0;
         goto out;
     }
-    for (uint32_t k = 0; k < chains; k++)
-        if ((rc = sch_clone(&ch[k].s, s)) != 0)
-            goto out;
-    for (uint32_t k = 1; k < chains; k++)
-        ch[k].s.progress = NULL;
-
     uint64_t len = (uint64_t)ANNEAL_FIRST_PER_SEAT * s->n * s->R;
     if (len < ANNEAL_FIRST_FLOOR)
         len = ANNEAL_FIRST_FLOOR;
@@ -331,6 +331,18 @@ int sch_anneal(struct sch *s, const struct sch_anneal_opts *o,
     uint64_t spent = 0;
     uint32_t flat = 0;
     bool by_time = false;
+    /* Cloning a thousand rounds is not free: not for an epoch that has no
+     * time to run. */
+    if (!plan_epoch(s, o, &ch[0], 0, len, 0, &by_time)) {
+        s->stop = s->stop || by_time;
+        rc = 0;
+        goto out;
+    }
+    for (uint32_t k = 0; k < chains; k++)
+        if ((rc = sch_clone(&ch[k].s, s)) != 0)
+            goto out;
+    for (uint32_t k = 1; k < chains; k++)
+        ch[k].s.progress = NULL;
     while (!s->stop && plan_epoch(s, o, &ch[0], *epochs, len, spent,
                                   &by_time)) {
         uint64_t w0 = ch[0].s.work;

@@ -108,6 +108,9 @@ struct sch {
     uint64_t next_progress;     /* work at which to report progress */
     struct timespec begun;
     struct timespec deadline;
+    double rebuild_s;           /* how long the last sch_rebuild() took */
+    bool exact;                 /* sums of a rebuild by aff_score(), no
+                                 * move since */
     const atomic_int *cancel;
     bool stop;                  /* time limit reached or cancelled */
     bool cancelled;
@@ -169,7 +172,8 @@ void sch_free(struct sch *s);
  * src's seating (pair counts when src has them); 0 or -ENOMEM (free dst
  * with sch_free() either way). */
 int sch_clone(struct sch *dst, const struct sch *src);
-/* Copies src's seating into dst (same problem) and rebuilds dst. */
+/* Copies src's seating and all that follows from it (sums, conflicts,
+ * pair counts) into dst, allocated for the same problem. */
 void sch_copy_seating(struct sch *dst, const struct sch *src);
 
 /* Fills the shared pair weight and link tables when the instance is small

@@ -287,7 +287,8 @@ int sched_solve(const struct sched_input *in, const struct sched_params *p,
      * floats: report exact sums. */
     s.wt = NULL;
     s.lk = NULL;
-    sch_rebuild(&s);
+    if (!s.exact)
+        sch_rebuild(&s);
     if (s.avoid_viol > 0) {
         /* Seating an avoid pair frees a partner: bound repeats without
          * assuming avoid pairs stay apart, so it holds for this result. */

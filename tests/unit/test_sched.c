@@ -837,8 +837,9 @@ static void test_warm_start(void **state)
         for (uint32_t i = 0; i < 55; i++)
             kept += warm->table_of[r * n + i] == start[r * n + i];
     /* 10 tables of 5 or 6 before, 10 of 5 or 6 after: all 55 fit, but
-     * repair may still move a few to keep the repeats at 0. */
-    assert_true(kept >= 3 * 55 - 6);
+     * repair and fairness may still move a few (one in ten at most) to
+     * keep the repeats at 0 and the newcomers served. */
+    assert_true(kept >= 3 * 55 - 3 * 55 / 10);
     assert_int_equal(warm->repeat_pairs, 0);
     assert_true(warm->objective > cold->objective);
 
