@@ -8,12 +8,14 @@
 #include "batch.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "affinity.h"
+#include "batch_budget.h"
 #include "cfg_error.h"
 #include "event_file.h"
 #include "pairset.h"
@@ -23,6 +25,7 @@
 #include "store.h"
 
 #define BATCH_WHY_MAX_BYTES 512        /* one line of reasons per table */
+#define BATCH_SEARCH_FLOOR_SHARE 10    /* the search keeps 1/10 of the limit */
 #define BATCH_PROGRESS_AFTER_MS 1000   /* quick runs show no progress */
 #define BATCH_PROGRESS_LINE_COLS 40    /* what the line clear overwrites */
 
@@ -40,8 +43,10 @@ struct batch_job {
     struct out_table *tables; /* [round * res->tables + table] */
     struct out_seat *seats;   /* [round * n + seat], grouped by table */
     char **whys;              /* parallel to tables */
+    bool detail;              /* scores, reasons, quality: the format shows them */
     struct out_schedule sched;
     uint32_t threads;         /* the search ran on */
+    struct timespec begun;    /* when the run began: --time-limit counts */
 };
 
 struct batch_progress {
@@ -165,6 +170,37 @@ static int batch_load_history(struct batch_job *b)
     return rc;
 }
 
+/* What --time-limit leaves the search once the run so far and the steps
+ * after the search (batch_budget.h) are paid for; never below a tenth of
+ * the limit, with a note when the rest does not fit. */
+static uint32_t batch_search_ms(const struct batch_job *b,
+                                const struct sched_params *p)
+{
+    const struct batch_budget_in bin = {
+        .aff = b->aff,
+        .roster = b->roster,
+        .people = b->people,
+        .n = (uint32_t)b->ev->n_attendees,
+        .table_size = p->table_size,
+        .rounds = p->rounds,
+        .threads = p->threads,
+        .format = b->opts->format,
+    };
+    uint32_t limit = p->time_limit_ms;
+    uint32_t floor_ms = limit / BATCH_SEARCH_FLOOR_SHARE ? limit /
+                        BATCH_SEARCH_FLOOR_SHARE : 1;
+    uint64_t spent = (uint64_t)batch_ms_since(&b->begun) +
+                     batch_finish_estimate_ms(&bin);
+
+    if (spent + floor_ms <= limit)
+        return (uint32_t)(limit - spent);
+    fprintf(b->err, "mingled: note: building and writing %" PRIu32
+            " rounds takes about %.1f s; the search gets %.1f s, and the "
+            "run may exceed --time-limit\n", p->rounds,
+            (double)spent / 1e3, (double)floor_ms / 1e3);
+    return floor_ms;
+}
+
 static int batch_solve(struct batch_job *b)
 {
     const struct cfg_event *ev = b->ev;
@@ -188,6 +224,8 @@ static int batch_solve(struct batch_job *b)
                                     : sched_default_threads(),
     };
 
+    if (p.time_limit_ms > 0)
+        p.time_limit_ms = batch_search_ms(b, &p);
     if (ev->n_attendees > SCHED_MAX_PEOPLE) {
         fprintf(b->err, "%s: %zu attendees, at most %d can be scheduled\n",
                 b->opts->path, ev->n_attendees, SCHED_MAX_PEOPLE);
@@ -242,7 +280,7 @@ static int batch_build_round(struct batch_job *b, uint32_t r, uint32_t *members)
         members[pos] = b->people[i];
     }
 
-    for (uint32_t t = 0; t < res->tables; t++) {
+    for (uint32_t t = 0; t < res->tables && b->detail; t++) {
         struct out_table *tb = &tables[t];
         const uint32_t *m = members + (tb->seats - seats);
         tb->score = aff_table_score(b->aff, m, tb->n_seats);
@@ -299,28 +337,78 @@ out:
     return rc;
 }
 
+/* One builder thread's share of the rounds: r = first, first + step, ... */
+struct batch_builder {
+    struct batch_job *b;
+    uint32_t first;
+    uint32_t step;
+    pthread_t thread;
+    bool started;
+    int rc;
+};
+
+static void *batch_builder_main(void *arg)
+{
+    struct batch_builder *w = arg;
+    const struct sched_result *res = w->b->res;
+    uint32_t *members = calloc((size_t)res->n + 1, sizeof(*members));
+
+    w->rc = members ? 0 : -ENOMEM;
+    for (uint32_t r = w->first; r < res->rounds && w->rc == 0; r += w->step)
+        w->rc = batch_build_round(w->b, r, members);
+    free(members);
+    return NULL;
+}
+
+/* Builds the rounds on the threads the search had: the reasons cost about
+ * as much as a search pass over every table, and rounds are independent
+ * (each writes only its own slots; the model is only read). */
+static int batch_build_rounds(struct batch_job *b)
+{
+    uint32_t k, n = b->threads ? b->threads : 1;
+    struct batch_builder w[SCHED_THREADS_MAX];
+    int rc = 0;
+
+    if (n > SCHED_THREADS_MAX)
+        n = SCHED_THREADS_MAX;
+    if (n > b->res->rounds)
+        n = b->res->rounds ? b->res->rounds : 1;
+    for (k = 0; k < n; k++) {
+        w[k] = (struct batch_builder){.b = b, .first = k, .step = n};
+        if (k > 0)
+            w[k].started = pthread_create(&w[k].thread, NULL,
+                                          batch_builder_main, &w[k]) == 0;
+    }
+    /* A thread that could not start leaves its rounds to this one. */
+    for (k = 0; k < n; k++)
+        if (!w[k].started)
+            batch_builder_main(&w[k]);
+    for (k = 0; k < n; k++) {
+        if (w[k].started)
+            pthread_join(w[k].thread, NULL);
+        if (w[k].rc < 0)
+            rc = w[k].rc;
+    }
+    return rc;
+}
+
 static int batch_build_schedule(struct batch_job *b)
 {
     const struct sched_result *res = b->res;
     size_t n_tables = (size_t)res->rounds * res->tables;
-    uint32_t *members = NULL;
     int rc = -ENOMEM;
 
     b->rounds = calloc(res->rounds ? res->rounds : 1, sizeof *b->rounds);
     b->tables = calloc(n_tables ? n_tables : 1, sizeof *b->tables);
     b->whys = calloc(n_tables ? n_tables : 1, sizeof *b->whys);
     b->seats = calloc((size_t)res->rounds * res->n + 1, sizeof *b->seats);
-    members = calloc((size_t)res->n + 1, sizeof *members);
-    if (!b->rounds || !b->tables || !b->whys || !b->seats || !members)
+    if (!b->rounds || !b->tables || !b->whys || !b->seats)
         goto out;
-    for (uint32_t r = 0; r < res->rounds; r++) {
-        rc = batch_build_round(b, r, members);
-        if (rc < 0)
-            goto out;
-    }
-    struct out_quality q;
-    rc = batch_quality(b, &q);
+    rc = batch_build_rounds(b);
     if (rc < 0)
+        goto out;
+    struct out_quality q = {0};
+    if (b->detail && (rc = batch_quality(b, &q)) < 0)
         goto out;
     b->sched = (struct out_schedule){
         .event = b->ev->name,
@@ -332,7 +420,7 @@ static int batch_build_schedule(struct batch_job *b)
             .repeat_lower_bound = res->repeat_lower_bound,
             .affinity_total = res->affinity_total,
             .min_attendee_affinity = res->min_attendee_affinity,
-            .has_quality = true,
+            .has_quality = b->detail,
             .quality = q,
             .search = {
                 .threads = b->threads,
@@ -344,7 +432,6 @@ static int batch_build_schedule(struct batch_job *b)
     };
     rc = 0;
 out:
-    free(members);
     return rc;
 }
 
@@ -411,11 +498,14 @@ static void batch_cleanup(struct batch_job *b)
 
 int batch_run(const struct batch_opts *o, FILE *out, FILE *err)
 {
-    struct batch_job b = {.opts = o, .err = err};
+    struct batch_job b = {.opts = o, .err = err,
+                          .detail = out_format_has_detail(o->format)};
     struct cfg_limits lim = {.max_attendees = o->max_attendees};
     struct cfg_error cerr = {0};
     int status = BATCH_EXIT_INTERNAL;
     int rc;
+
+    clock_gettime(CLOCK_MONOTONIC, &b.begun);
 
     rc = cfg_event_load(o->path, &lim, &b.ev, &cerr);
     if (rc < 0) {

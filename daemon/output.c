@@ -40,10 +40,18 @@ static size_t out_text_cols(const char *s, size_t len)
  * lines around them; they print as spaces. */
 static void out_text_put(FILE *f, const char *s, size_t len)
 {
+    /* Runs of printable bytes in one write: a thousand rounds are
+     * millions of names. */
+    size_t run = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
-        fputc(c < 0x20 || c == 0x7f ? ' ' : c, f);
+        if (c >= 0x20 && c != 0x7f)
+            continue;
+        fwrite(s + run, 1, i - run, f);
+        fputc(' ', f);
+        run = i + 1;
     }
+    fwrite(s + run, 1, len - run, f);
 }
 
 /* Names joined by ", " on the table's line: design.md's text contract is
@@ -155,6 +163,12 @@ static void out_write_text(FILE *f, const struct out_schedule *s)
 /* JSON strings: the escapes RFC 8259 requires, UTF-8 passed through as
  * is.  Bytes that are not valid UTF-8 become U+FFFD, so the document stays
  * valid whatever the caller hands in. */
+/* Whether a byte below 0x80 goes into a JSON string as it is. */
+static bool out_json_plain(uint8_t c)
+{
+    return c >= 0x20 && c != '"' && c != '\\';
+}
+
 static void out_json_string(FILE *f, const char *s)
 {
     const uint8_t *p = (const uint8_t *)(s ? s : "");
@@ -163,18 +177,25 @@ static void out_json_string(FILE *f, const char *s)
     fputc('"', f);
     while (left > 0) {
         uint8_t c = *p;
-        if (c >= 0x80) {
-            ucs4_t uc;
-            int n = u8_mbtoucr(&uc, p, left);
-            if (n < 0) {
-                fputs("\xEF\xBF\xBD", f);
-                p++;
-                left--;
-            } else {
-                fwrite(p, 1, (size_t)n, f);
-                p += n;
-                left -= (size_t)n;
+        size_t run = 0;
+        /* Plain ASCII and whole UTF-8 sequences go out in one write. */
+        while (run < left) {
+            if (p[run] < 0x80) {
+                if (!out_json_plain(p[run]))
+                    break;
+                run++;
+                continue;
             }
+            ucs4_t uc;
+            int n = u8_mbtoucr(&uc, p + run, left - run);
+            if (n < 0)
+                break;
+            run += (size_t)n;
+        }
+        if (run > 0) {
+            fwrite(p, 1, run, f);
+            p += run;
+            left -= run;
             continue;
         }
         switch (c) {
@@ -186,10 +207,11 @@ static void out_json_string(FILE *f, const char *s)
         case '\r': fputs("\\r", f); break;
         case '\t': fputs("\\t", f); break;
         default:
+            /* A control byte, or one that starts no valid sequence. */
             if (c < 0x20)
                 fprintf(f, "\\u%04x", (unsigned)c);
             else
-                fputc(c, f);
+                fputs("\xEF\xBF\xBD", f);
         }
         p++;
         left--;
@@ -366,6 +388,11 @@ int out_parse_format(const char *s, enum out_format *fmt)
     else
         return -EINVAL;
     return 0;
+}
+
+bool out_format_has_detail(enum out_format fmt)
+{
+    return fmt != OUT_CSV && fmt != OUT_CSV_EXCEL;
 }
 
 int out_write(FILE *f, enum out_format fmt, const struct out_schedule *s)

@@ -85,6 +85,10 @@ struct out_schedule {
  * mode's --excel picks it).  Returns 0 or -EINVAL. */
 int out_parse_format(const char *s, enum out_format *fmt);
 
+/* Whether `fmt` prints each table's score and reason and the schedule's
+ * quality: a format that does not (CSV) spares the caller computing them. */
+bool out_format_has_detail(enum out_format fmt);
+
 /* Writes the schedule to `f` and flushes it.  Returns 0, -EINVAL for an
  * unknown format, or -EIO when writing fails. */
 int out_write(FILE *f, enum out_format fmt, const struct out_schedule *s);
