@@ -124,7 +124,8 @@ static int tls_load_chain(SSL_CTX *ctx, const char *path, char *why,
     x = PEM_read_bio_X509_AUX(bio, NULL, tls_no_password, NULL);
     if (x == NULL || SSL_CTX_use_certificate(ctx, x) != 1)
         goto fail;
-    X509_free(x);
+    X509_free(x); /* the context holds its own reference */
+    x = NULL;
     /* The rest of the file is the chain up to (not necessarily
      * including) the root. */
     while ((x = PEM_read_bio_X509(bio, NULL, tls_no_password, NULL)) != NULL) {
