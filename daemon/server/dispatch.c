@@ -545,6 +545,16 @@ fail:
     return NULL;
 }
 
+bool dispatch_tidy_pending(const struct dispatch *d)
+{
+    return d->store != NULL && store_log_pending(d->store);
+}
+
+bool dispatch_tidy(struct dispatch *d)
+{
+    return d->store != NULL && store_log_retry(d->store) == -EBUSY;
+}
+
 void dispatch_free(struct dispatch *d)
 {
     if (d == NULL)

@@ -95,6 +95,15 @@ struct dispatch *dispatch_new(const struct dispatch_config *cfg,
  * same, or -ENOMEM with the old token kept. */
 int dispatch_set_auth_token(struct dispatch *d, const char *token);
 
+/* Housekeeping a request could not finish without making everyone wait:
+ * today, folding the store's log after a forget while another process
+ * reads the database (store_log_retry()).  dispatch_tidy_pending() says
+ * whether any is left; dispatch_tidy() makes one attempt of a few ms at
+ * most and returns whether some is still left.  The owner calls it from a
+ * timer until it returns false. */
+bool dispatch_tidy_pending(const struct dispatch *d);
+bool dispatch_tidy(struct dispatch *d);
+
 /* Frees the dispatcher and its state; NULL is a no-op. */
 void dispatch_free(struct dispatch *d);
 

@@ -31,6 +31,8 @@
 
 /* How long a stop may take beyond the connections' own flush deadline. */
 #define SERVER_STOP_SLACK_MS 250
+/* How often unfinished housekeeping is retried (dispatch_tidy()). */
+#define SERVER_TIDY_EVERY_MS 50
 /* Room for why a TLS file was refused: two paths and OpenSSL's reason. */
 #define SERVER_TLS_WHY_BYTES 512
 
@@ -235,6 +237,25 @@ static const struct dispatch_ops server_dispatch_ops = {
     .plan_status = server_op_plan_status,
 };
 
+/* ---- housekeeping ----------------------------------------------------- */
+
+static void server_tidy_arm(struct server *srv)
+{
+    struct timeval tv = {0, SERVER_TIDY_EVERY_MS * 1000};
+
+    if (!evtimer_pending(srv->tidy, NULL))
+        evtimer_add(srv->tidy, &tv);
+}
+
+static void server_tidy_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct server *srv = arg;
+    (void)fd;
+    (void)what;
+    if (dispatch_tidy(srv->dispatch))
+        server_tidy_arm(srv);
+}
+
 /* ---- connections ------------------------------------------------------ */
 
 static void server_stop(struct server *srv);
@@ -245,6 +266,9 @@ static enum dispatch_verdict server_on_frame(void *owner, struct conn *c,
     struct server_client *cl = owner;
     enum dispatch_verdict v =
         dispatch_handle(cl->srv->dispatch, cl, conn_session(c), body, len);
+
+    if (dispatch_tidy_pending(cl->srv->dispatch))
+        server_tidy_arm(cl->srv);
 
     if (v != DISPATCH_STOP)
         return v;
@@ -374,7 +398,8 @@ static void server_teardown(struct server *srv)
     dispatch_free(srv->dispatch);
     tls_ctx_free(srv->tls);
     struct event *evs[] = {srv->sig_int, srv->sig_term, srv->sig_hup,
-                           srv->reaper, srv->stop_timer, srv->resume_accept};
+                           srv->reaper, srv->stop_timer, srv->resume_accept,
+                           srv->tidy};
     for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
         if (evs[i] != NULL)
             event_free(evs[i]);
@@ -393,9 +418,10 @@ static int server_setup(struct server *srv)
     srv->reaper = event_new(srv->base, -1, 0, server_reap_cb, srv);
     srv->stop_timer = evtimer_new(srv->base, server_stop_timer_cb, srv);
     srv->resume_accept = evtimer_new(srv->base, listen_resume_cb, srv);
+    srv->tidy = evtimer_new(srv->base, server_tidy_cb, srv);
     if (srv->sig_int == NULL || srv->sig_term == NULL || srv->sig_hup == NULL ||
         srv->reaper == NULL || srv->stop_timer == NULL ||
-        srv->resume_accept == NULL)
+        srv->resume_accept == NULL || srv->tidy == NULL)
         return -ENOMEM;
     if (evsignal_add(srv->sig_int, NULL) != 0 ||
         evsignal_add(srv->sig_term, NULL) != 0 ||

@@ -60,6 +60,7 @@ struct server {
     struct event *reaper;    /* frees dead clients outside their callbacks */
     struct event *stop_timer;
     struct event *resume_accept;
+    struct event *tidy;      /* retries dispatch_tidy() while it has work */
     struct dispatch *dispatch;
     struct planner *planner; /* NULL: plan_max_seconds is 0 */
     struct tls_ctx *tls;     /* NULL: plaintext; for new connections */

@@ -25,6 +25,7 @@
 #ifndef MINGLE_STORE_H
 #define MINGLE_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "meetup.h"
@@ -68,13 +69,21 @@ void store_close(struct store *s);
  * changes.
  *
  * A batch with a forget then copies the log into the database and
- * truncates it, so that the person's old pages leave the data dir; while
- * another process reads the database that cannot happen, and the call
- * retries for up to 1 s (blocking the caller).  If the reader still holds
- * on, every later commit retries once, and a close does it if no reader
- * is left. */
+ * truncates it, so that the person's old pages leave the data dir.  While
+ * another process reads the database that cannot happen: the call does
+ * not wait (a few ms at most), store_log_pending() then says so, and the
+ * owner retries with store_log_retry(); every later commit retries too,
+ * and a close does it if no reader is left. */
 int store_commit(struct store *s, const struct meetup_change *const *changes,
                  size_t n);
+
+/* True while the log may still hold a forgotten person's pages. */
+bool store_log_pending(const struct store *s);
+
+/* One attempt to fold the log into the database and truncate it, waiting
+ * a few ms at most for readers.  Returns 0 when nothing is pending any
+ * more, -EBUSY while a reader still holds the log. */
+int store_log_retry(struct store *s);
 
 /* Rebuilds the stored state into `hub`, which must be empty (fresh from
  * meetup_new()).  Returns 0; -ENOMEM; -EIO (SQLite failed); -EBADMSG when

@@ -12,15 +12,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-/* A forget waits this long at most for readers (a --batch --history run)
- * to leave the log; the event loop waits with it.  Each attempt waits
- * STORE_CKPT_TRY_MS for their locks, then pauses STORE_CKPT_PAUSE_MS so
- * that they can finish. */
-#define STORE_FORGET_CKPT_MS 1000
+/* A truncation attempt waits this long at most for readers' locks: it
+ * runs on the event loop, whose other clients wait with it. */
 #define STORE_CKPT_TRY_MS 5
-#define STORE_CKPT_PAUSE_MS 10
 
 static const char *const st_sql[ST_COUNT] = {
     [ST_EVENT_INSERT] =
@@ -538,33 +533,33 @@ static int st_change(struct store *s, const struct meetup_change *ch)
     return st_fail(s, -EINVAL, "unknown change kind %d", (int)ch->kind);
 }
 
-static int64_t st_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The log still holds the forgotten person's old pages after the commit
  * (secure_delete only clears the database's own pages): copy the log into
  * the database and truncate it.  A reader holding a snapshot of the log
- * makes that fail, so it is retried for up to budget_ms; what is still
- * not done is retried after the next commits (s->wal_dirty). */
-static void st_wal_truncate(struct store *s, int budget_ms)
+ * makes that fail; the owner then retries with store_log_retry()
+ * (s->wal_dirty) instead of waiting here. */
+static int st_wal_truncate(struct store *s)
 {
-    const struct timespec pause = { 0, STORE_CKPT_PAUSE_MS * 1000000L };
-    int64_t until = st_now_ms() + budget_ms;
     int rc;
 
     sqlite3_busy_timeout(s->db, STORE_CKPT_TRY_MS);
-    while ((rc = sqlite3_wal_checkpoint_v2(s->db, NULL,
-                                           SQLITE_CHECKPOINT_TRUNCATE, NULL,
-                                           NULL)) == SQLITE_BUSY &&
-           st_now_ms() < until)
-        nanosleep(&pause, NULL);
+    rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+                                   NULL, NULL);
     sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
     s->wal_dirty = rc != SQLITE_OK;
+    return s->wal_dirty ? -EBUSY : 0;
+}
+
+bool store_log_pending(const struct store *s)
+{
+    return s->wal_dirty;
+}
+
+int store_log_retry(struct store *s)
+{
+    if (!s->wal_dirty)
+        return 0;
+    return st_wal_truncate(s);
 }
 
 int store_commit(struct store *s, const struct meetup_change *const *changes,
@@ -595,6 +590,6 @@ int store_commit(struct store *s, const struct meetup_change *const *changes,
     }
     /* The commit is durable either way: a log that stays is no error. */
     if (ret == 0 && (forgot || s->wal_dirty))
-        st_wal_truncate(s, forgot ? STORE_FORGET_CKPT_MS : 0);
+        st_wal_truncate(s);
     return ret;
 }

@@ -692,6 +692,42 @@ static void test_forget_anonymizes(void **state)
     assert_true(token_seen);
 }
 
+/* A reader holding a snapshot of the log: the forget commits without
+ * waiting for it, the store says the log is still pending, and a retry
+ * once the reader let go folds the person out of the data dir. */
+static void test_forget_with_reader_retries(void **state)
+{
+    struct fx *f = *state;
+    char wal[PATH_BYTES];
+    uint64_t ev = create_event(f, "Abend", 1700000000, MEETUP_SCOPE_ALL);
+    struct att_profile secret = { .id = "zz-held", .name = "Hilde Gehalten" };
+    struct meetup_request req = { .op = MEETUP_OP_UPSERT, .event_id = ev,
+                                  .profiles = &secret, .n_profiles = 1 };
+    sqlite3 *reader;
+
+    add_people(f, ev, 0, 5);
+    assert_int_equal(run(f, &req), 0);
+    path_in(f, "mingle.db-wal", wal);
+    assert_true(file_has(wal, "Hilde Gehalten"));
+    reader = raw_open(f);
+    assert_int_equal(sqlite3_exec(reader, "BEGIN", NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_true(raw_int(reader, "SELECT count(*) FROM attendees", NULL) > 0);
+
+    forget(f, "zz-held");
+    assert_true(store_log_pending(f->s));
+    assert_int_equal(store_log_retry(f->s), -EBUSY);
+    assert_true(file_has(wal, "Hilde Gehalten"));
+
+    assert_int_equal(sqlite3_exec(reader, "COMMIT", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(reader);
+    assert_int_equal(store_log_retry(f->s), 0);
+    assert_false(store_log_pending(f->s));
+    assert_false(file_has(wal, "Hilde Gehalten"));
+    assert_int_equal(store_log_retry(f->s), 0);
+}
+
 /* A tampered row with more vocabulary words than a profile can carry
  * fails the forget instead of overrunning its scratch space. */
 static void test_forget_damaged_row(void **state)
@@ -1326,6 +1362,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_forget_anonymizes, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_forget_with_reader_retries,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_forget_damaged_row, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
