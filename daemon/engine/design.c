@@ -25,11 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* GF(q) arithmetic uses q * q byte tables.  Finding a modulus for
- * GF(p^e), e > 1, costs about q^2 e^2 per candidate, so those stay small;
- * prime fields need none. */
-#define DESIGN_MAX_FIELD 256
-#define DESIGN_MAX_EXT_FIELD 64
 /* Geometry enumerates T * s points per round. */
 #define DESIGN_MAX_GEOM_POINTS (1u << 20)
 /* Deleting surplus points needs a (T * s)^2 bit matrix. */
@@ -65,106 +60,10 @@ void design_shuffle(uint32_t *a, uint32_t len, uint64_t *rng)
     }
 }
 
-/* Returns true and sets p, e when x = p^e for a prime p and e >= 1. */
-static bool prime_power(uint32_t x, uint32_t *p, uint32_t *e)
-{
-    uint32_t d;
-
-    if (x < 2)
-        return false;
-    for (d = 2; (uint64_t)d * d <= x && x % d != 0; d++)
-        ;
-    if (x % d != 0)
-        d = x;
-    *p = d;
-    for (*e = 0; x % d == 0; x /= d)
-        (*e)++;
-    return x == 1;
-}
-
-/* ---- GF(q) ------------------------------------------------------------ */
-
-/* Elements are 0..q-1: base-p digits are polynomial coefficients. */
-struct design_field {
-    uint32_t q;
-    uint8_t add[DESIGN_MAX_FIELD * DESIGN_MAX_FIELD];
-    uint8_t mul[DESIGN_MAX_FIELD * DESIGN_MAX_FIELD];
-    uint8_t neg[DESIGN_MAX_FIELD];
-};
-
-static void poly_digits(uint32_t v, uint32_t p, uint32_t e, uint32_t *dig)
-{
-    uint32_t i;
-
-    for (i = 0; i < e; i++, v /= p)
-        dig[i] = v % p;
-}
-
-/* Multiplies modulo x^e + sum(low[i] x^i); returns the product. */
-static uint32_t poly_mulmod(uint32_t a, uint32_t b, uint32_t p, uint32_t e,
-                            const uint32_t *low)
-{
-    uint32_t da[8], db[8], prod[16] = {0}, i, j, t, v = 0;
-
-    poly_digits(a, p, e, da);
-    poly_digits(b, p, e, db);
-    for (i = 0; i < e; i++)
-        for (j = 0; j < e; j++)
-            prod[i + j] = (prod[i + j] + da[i] * db[j]) % p;
-    for (i = 2 * e - 2; i >= e; i--) {
-        t = prod[i];
-        prod[i] = 0;
-        for (j = 0; j < e; j++)
-            prod[i - e + j] = (prod[i - e + j] + (p - t) * low[j]) % p;
-    }
-    for (i = e; i-- > 0;)
-        v = v * p + prod[i];
-    return v;
-}
-
-/* Builds GF(p^e) tables, finding an irreducible modulus by trial: the
- * quotient ring is a field exactly when it has no zero divisors. */
-static int field_init(struct design_field *f, uint32_t p, uint32_t e)
-{
-    uint32_t q = 1, i, a, b, cand, low[8], da[8], db[8];
-    bool ok = false;
-
-    for (i = 0; i < e; i++)
-        q *= p;
-    if (q > DESIGN_MAX_FIELD || (e > 1 && q > DESIGN_MAX_EXT_FIELD))
-        return -ENOENT;
-    f->q = q;
-    for (a = 0; a < q; a++) {
-        poly_digits(a, p, e, da);
-        for (b = 0; b < q; b++) {
-            uint32_t v = 0;
-
-            poly_digits(b, p, e, db);
-            for (i = e; i-- > 0;)
-                v = v * p + (da[i] + db[i]) % p;
-            f->add[a * q + b] = (uint8_t)v;
-            if (v == 0)
-                f->neg[a] = (uint8_t)b;
-        }
-    }
-    for (cand = 0; cand < q && !ok; cand++) {
-        poly_digits(cand, p, e, low);
-        ok = true;
-        for (a = 1; a < q; a++)
-            for (b = 1; b < q; b++) {
-                f->mul[a * q + b] = (uint8_t)poly_mulmod(a, b, p, e, low);
-                ok = ok && f->mul[a * q + b] != 0;
-            }
-    }
-    for (a = 0; a < q; a++)
-        f->mul[a] = f->mul[a * q] = 0;
-    return ok ? 0 : -ENOENT;
-}
-
 /* ---- geometry: cosets of subspaces of GF(q)^dim ------------------------ */
 
 struct design_geom {
-    struct design_field f;
+    struct design_gf f;
     uint32_t dim, sub_dim;   /* points are GF(q)^dim, tables sub_dim-spaces */
     uint32_t points;         /* q^dim */
     uint32_t span_len;       /* q^sub_dim - 1 nonzero vectors per subspace */
@@ -339,14 +238,16 @@ static int geom_rounds(const struct design_shape *sh, uint32_t p,
                        uint64_t *budget, uint32_t *full)
 {
     struct design_geom *g = calloc(1, sizeof(*g));
-    uint32_t *chosen = NULL, r, x, points;
+    uint32_t *chosen = NULL, r, x, q, points;
     uint64_t total;
     uint8_t *used = NULL;
     int rc = -ENOMEM;
 
     if (g == NULL)
         goto out;
-    rc = field_init(&g->f, p, field_exp);
+    for (q = 1, x = 0; x < field_exp; x++)
+        q *= p;
+    rc = design_gf_init(&g->f, q);
     if (rc < 0)
         goto out;
     g->dim = dim;
@@ -506,8 +407,9 @@ static int build_geometry(const struct design_shape *sh, uint64_t *budget,
 {
     uint32_t p, a, b, p2, g, points = sh->tables * sh->seats;
 
-    if (!prime_power(sh->seats, &p, &b) || !prime_power(points, &p2, &a) ||
-        p2 != p || a <= b || points > DESIGN_MAX_GEOM_POINTS)
+    if (!design_prime_power(sh->seats, &p, &b) ||
+        !design_prime_power(points, &p2, &a) || p2 != p || a <= b ||
+        points > DESIGN_MAX_GEOM_POINTS)
         return -ENOENT;
     if (a % b == 0) {
         g = b;
@@ -526,16 +428,16 @@ static int build_geometry(const struct design_shape *sh, uint64_t *budget,
 static int build_transversal(const struct design_shape *sh, uint64_t *budget,
                              uint32_t *full)
 {
-    struct design_field *f;
+    struct design_gf *f;
     uint32_t p, e, q = sh->tables, r, x, i, points = q * sh->seats;
 
     (void)budget;
-    if (!prime_power(q, &p, &e) || sh->seats > q || sh->rounds > q)
+    if (!design_prime_power(q, &p, &e) || sh->seats > q || sh->rounds > q)
         return -ENOENT;
     f = malloc(sizeof(*f));
     if (f == NULL)
         return -ENOMEM;
-    if (field_init(f, p, e) < 0) {
+    if (design_gf_init(f, q) < 0) {
         free(f);
         return -ENOENT;
     }

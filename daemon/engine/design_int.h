@@ -1,8 +1,12 @@
-/* design_int.h -- shared by design.c and design_cyclic.c only. */
+/* design_int.h -- shared by the design*.c modules only. */
 #ifndef MINGLE_DESIGN_INT_H
 #define MINGLE_DESIGN_INT_H
 
+#include <stdbool.h>
 #include <stdint.h>
+
+/* Largest field: products and sums are byte tables of q * q entries. */
+#define DESIGN_GF_MAX 256
 
 /* What every construction builds: `rounds` rounds of `tables` tables, the
  * last `short_tables` of them with seats - 1 seats, the others with
@@ -14,6 +18,25 @@ struct design_shape {
     uint32_t short_tables;
     uint32_t rounds;
 };
+
+/* GF(q) with elements 0..q-1 (base-p digits are polynomial coefficients):
+ * a + b is add[a * q + b], a * b is mul[a * q + b], -a is neg[a], 1 / a is
+ * inv[a] (inv[0] = 0).  0 and 1 are the field's zero and one. */
+struct design_gf {
+    uint32_t q, p;
+    uint8_t add[DESIGN_GF_MAX * DESIGN_GF_MAX];
+    uint8_t mul[DESIGN_GF_MAX * DESIGN_GF_MAX];
+    uint8_t neg[DESIGN_GF_MAX];
+    uint8_t inv[DESIGN_GF_MAX];
+};
+
+/* Returns true and sets p, e when x = p^e for a prime p and e >= 1. */
+bool design_prime_power(uint32_t x, uint32_t *p, uint32_t *e);
+
+/* Fills *f (caller's memory, about 128 KiB) with GF(q) from a fixed
+ * irreducible polynomial, so every run builds the same field.  Returns 0,
+ * or -ENOENT when q is not a prime power up to DESIGN_GF_MAX. */
+int design_gf_init(struct design_gf *f, uint32_t q);
 
 /* Seats at table t. */
 uint32_t design_shape_cap(const struct design_shape *sh, uint32_t t);

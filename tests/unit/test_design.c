@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "design.h"
+#include "design_int.h"
 
 #define TEST_SEED 42u
 #define TEST_BUDGET 2000000u
@@ -195,6 +196,56 @@ static void test_zero_budget(void **state)
     assert_null(table_of);
 }
 
+/* Every prime power up to DESIGN_GF_MAX gives a field: 0 and 1 are the
+ * identities, + and * commute, every element has a negative and every
+ * nonzero one an inverse, and (for q <= 64, every triple) + and *
+ * associate and * distributes over +. */
+static void test_gf_axioms(void **state)
+{
+    struct design_gf *f = malloc(sizeof(*f));
+    uint32_t q, p, e, a, b, c, fields = 0;
+
+    (void)state;
+    assert_non_null(f);
+    for (q = 2; q <= DESIGN_GF_MAX; q++) {
+        if (!design_prime_power(q, &p, &e)) {
+            assert_int_equal(design_gf_init(f, q), -ENOENT);
+            continue;
+        }
+        assert_int_equal(design_gf_init(f, q), 0);
+        assert_int_equal(f->q, q);
+        assert_int_equal(f->p, p);
+        fields++;
+        for (a = 0; a < q; a++) {
+            assert_int_equal(f->add[a * q], a);
+            assert_int_equal(f->mul[a * q + 1], a);
+            assert_int_equal(f->mul[a * q], 0);
+            assert_int_equal(f->add[a * q + f->neg[a]], 0);
+            if (a > 0)
+                assert_int_equal(f->mul[a * q + f->inv[a]], 1);
+            for (b = 0; b < q; b++) {
+                assert_int_equal(f->add[a * q + b], f->add[b * q + a]);
+                assert_int_equal(f->mul[a * q + b], f->mul[b * q + a]);
+                for (c = 0; q <= 64 && c < q; c++) {
+                    uint32_t bc = f->add[b * q + c];
+
+                    assert_int_equal(f->mul[a * q + bc],
+                                     f->add[f->mul[a * q + b] * q +
+                                            f->mul[a * q + c]]);
+                    assert_int_equal(f->add[f->add[a * q + b] * q + c],
+                                     f->add[a * q + bc]);
+                    assert_int_equal(f->mul[f->mul[a * q + b] * q + c],
+                                     f->mul[a * q + f->mul[b * q + c]]);
+                }
+            }
+        }
+    }
+    /* Primes up to 256 and the 16 proper powers. */
+    assert_int_equal(fields, 54 + 16);
+    assert_int_equal(design_gf_init(f, DESIGN_GF_MAX + 1), -ENOENT);
+    free(f);
+}
+
 static void test_bad_args(void **state)
 {
     uint32_t *table_of = NULL;
@@ -218,6 +269,7 @@ int main(void)
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_impossible),
         cmocka_unit_test(test_zero_budget),
+        cmocka_unit_test(test_gf_axioms),
         cmocka_unit_test(test_bad_args),
     };
 
