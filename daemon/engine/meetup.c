@@ -126,6 +126,7 @@ void mu_event_touch(struct mu_event *ev)
     aff_model_free(ev->aff);
     ev->aff = NULL;
     ev->score.valid = false;
+    ev->views_epoch++;
     mu_views_clear(&ev->views);
     mu_preview_clear(&ev->preview);
 }

@@ -205,6 +205,11 @@ struct meetup_event_info {
     bool closed;
     uint32_t attendees; /* live ones */
     uint32_t present;
+    /* Changes whenever the views of the rounds already assigned may
+     * change (scores, reasons, seat ids and names: profiles, removals,
+     * forgotten people); the rounds themselves never do.  With
+     * event_id and rounds_done, a key for anything built from them. */
+    uint64_t views_epoch;
 };
 
 /* Fills *out for one event.  Returns 0 or -ENOENT. */

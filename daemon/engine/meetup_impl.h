@@ -123,6 +123,7 @@ struct mu_event {
     struct mu_quality_cache done_quality;
     struct mu_score_cache score;
     struct mu_view_cache views;
+    uint64_t views_epoch;  /* meetup_event_info.views_epoch */
     struct mu_preview_cache preview;
     /* Who counts as already met, kept up to date incrementally: own
      * rounds below met_rounds and hub encounters below met_enc are in.

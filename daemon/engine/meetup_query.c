@@ -18,6 +18,7 @@ static void mu_info(const struct mu_event *ev, struct meetup_event_info *out)
     out->closed = ev->closed;
     out->attendees = roster_live(ev->roster);
     out->present = ev->n_present;
+    out->views_epoch = ev->views_epoch;
 }
 
 int meetup_event_info(const struct meetup *hub, uint64_t event_id,

@@ -370,8 +370,8 @@ int dispatch_plan_install(struct dispatch *d, struct meetup_plan_result *res)
 
 /* ---- the entry points ---- */
 
-/* Routes one decoded request; fills rp or f.  NextRound answers itself
- * (rp->resp stays unset). */
+/* Routes one decoded request; fills rp or f.  NextRound and GetSchedule
+ * answer themselves (rp->resp stays unset). */
 static int dispatch_route(struct dispatch *d, void *peer,
                           struct dispatch_session *s,
                           const Mingle__V1__Request *req,
@@ -401,7 +401,7 @@ static int dispatch_route(struct dispatch *d, void *peer,
     case MINGLE__V1__REQUEST__BODY_NEXT_ROUND:
         return dispatch_next_round(d, peer, req, f);
     case MINGLE__V1__REQUEST__BODY_GET_SCHEDULE:
-        return dispatch_schedule(d, req->get_schedule->event_id, rp, f);
+        return dispatch_schedule(d, peer, req, rp, f);
     case MINGLE__V1__REQUEST__BODY_EXPLAIN:
         return dispatch_explain(d, req->explain, rp, f);
     case MINGLE__V1__REQUEST__BODY_GET_STATS:
@@ -559,6 +559,7 @@ void dispatch_free(struct dispatch *d)
 {
     if (d == NULL)
         return;
+    dispatch_schedule_cache_free(d);
     meetup_free(d->hub);
     store_close(d->store);
     pballoc_free(d->in);

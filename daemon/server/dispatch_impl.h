@@ -19,10 +19,27 @@
 #include "pballoc.h"
 #include "store.h"
 
+#define DISPATCH_ID_FIELD_KEY ((1u << 3) | 0u) /* Response.id, VARINT */
+
 /* Told to clients in HelloReply, and enforced on UpsertAttendees: a
  * batch is validated, committed and applied in the event loop, about
  * 8 ms for 500 profiles on 2 cores (bench/bench_requests.py). */
 #define DISPATCH_MAX_ATTENDEES_PER_REQUEST 500u
+
+/* GetSchedule answers kept encoded, for this many events: a schedule
+ * builds and encodes every seat of every round (tens of milliseconds at
+ * the limits), and stays the same while its event's views_epoch and
+ * rounds do. */
+#define DISPATCH_SCHEDULE_CACHE_EVENTS 4
+
+struct dispatch_schedule_entry {
+    uint64_t event_id; /* 0: empty */
+    uint64_t views_epoch;
+    uint32_t rounds;
+    uint64_t used;     /* d->requests when last sent, for eviction */
+    uint8_t *body;     /* the encoded Schedule message */
+    size_t len;
+};
 
 struct dispatch {
     const struct dispatch_ops *ops;
@@ -43,6 +60,7 @@ struct dispatch {
      * (0: none): planned anew once the response is queued. */
     uint64_t replan_first;
     uint64_t replan_last;
+    struct dispatch_schedule_entry schedules[DISPATCH_SCHEDULE_CACHE_EVENTS];
 };
 
 /* The response being built, and the engine views it borrows from until
@@ -115,8 +133,13 @@ int dispatch_event(struct dispatch *d, uint64_t event_id,
                    Mingle__V1__Response *resp, struct dispatch_fail *f);
 int dispatch_list_events(struct dispatch *d, bool include_closed,
                          Mingle__V1__Response *resp, struct dispatch_fail *f);
-int dispatch_schedule(struct dispatch *d, uint64_t event_id,
+/* GetSchedule sends its answer itself (from the cache when it can),
+ * leaving rp->resp unset. */
+int dispatch_schedule(struct dispatch *d, void *peer,
+                      const Mingle__V1__Request *req,
                       struct dispatch_reply *rp, struct dispatch_fail *f);
+/* Frees the encoded schedules kept by dispatch_schedule(). */
+void dispatch_schedule_cache_free(struct dispatch *d);
 int dispatch_explain(struct dispatch *d, const Mingle__V1__Explain *x,
                      struct dispatch_reply *rp, struct dispatch_fail *f);
 int dispatch_stats(struct dispatch *d, uint64_t event_id,

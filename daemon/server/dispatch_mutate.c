@@ -21,7 +21,6 @@
  * an event has no more attendees to check in at once. */
 #define DISPATCH_MAX_IDS_PER_REQUEST MEETUP_ATTENDEES_MAX
 #define DISPATCH_MAX_PAIRS_PER_REQUEST 1000u
-#define DISPATCH_ID_FIELD_KEY ((1u << 3) | 0u)    /* Response.id, VARINT */
 #define DISPATCH_ROUND_FIELD_KEY ((7u << 3) | 2u) /* Response.round, LEN */
 
 static int dispatch_check_count(struct dispatch_fail *f, size_t n, size_t max,

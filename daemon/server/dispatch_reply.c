@@ -8,8 +8,13 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frame.h"
 
 #define DISPATCH_HISTORY_DEFAULT_LIMIT 1000u
+#define DISPATCH_SCHEDULE_FIELD_KEY ((8u << 3) | 2u) /* Response.schedule */
 #define DISPATCH_HISTORY_MAX_LIMIT 10000u
 
 Mingle__V1__EventInfo *dispatch_event_info_msg(struct dispatch *d,
@@ -102,8 +107,12 @@ dispatch_round_msg(struct dispatch *d, uint64_t event_id,
     return m;
 }
 
-int dispatch_schedule(struct dispatch *d, uint64_t event_id,
-                      struct dispatch_reply *rp, struct dispatch_fail *f)
+/* The Schedule message of an event, built from the engine's views (kept
+ * in rp until the response is sent). */
+static Mingle__V1__Schedule *dispatch_schedule_msg(struct dispatch *d,
+                                                   uint64_t event_id,
+                                                   struct dispatch_reply *rp,
+                                                   struct dispatch_fail *f)
 {
     struct meetup_schedule *s;
     Mingle__V1__Schedule *m;
@@ -111,33 +120,28 @@ int dispatch_schedule(struct dispatch *d, uint64_t event_id,
     uint32_t r;
     int ret;
 
-    if (dispatch_check_event_id(f, event_id) < 0)
-        return -1;
     ret = meetup_schedule_get(d->hub, event_id, 1, &rp->sched);
-    if (ret < 0)
-        return dispatch_fail_set(f, dispatch_errno_code(ret), "%s",
-                                 ret == -ENOENT ? "no such event"
-                                                : "out of memory");
+    if (ret < 0) {
+        dispatch_fail_set(f, dispatch_errno_code(ret), "%s",
+                          ret == -ENOENT ? "no such event" : "out of memory");
+        return NULL;
+    }
     s = rp->sched;
     DISPATCH_OUT_NEW(d, m, Mingle__V1__Schedule, MINGLE__V1__SCHEDULE__INIT);
     DISPATCH_OUT_NEW(d, sum, Mingle__V1__ScheduleSummary,
                      MINGLE__V1__SCHEDULE_SUMMARY__INIT);
     if (m == NULL || sum == NULL)
-        return dispatch_fail_set(f, MINGLE__V1__ERROR_CODE__RESOURCE_EXHAUSTED,
-                                 "response too large");
+        goto nomem;
     m->event_id = event_id;
     m->name = (char *)s->name;
     m->n_rounds = s->n_rounds;
     m->rounds = dispatch_out_alloc(d, (s->n_rounds + 1) * sizeof(*m->rounds));
     if (m->rounds == NULL)
-        return dispatch_fail_set(f, MINGLE__V1__ERROR_CODE__RESOURCE_EXHAUSTED,
-                                 "response too large");
+        goto nomem;
     for (r = 0; r < s->n_rounds; r++) {
         m->rounds[r] = dispatch_round_msg(d, event_id, &s->rounds[r]);
         if (m->rounds[r] == NULL)
-            return dispatch_fail_set(
-                f, MINGLE__V1__ERROR_CODE__RESOURCE_EXHAUSTED,
-                "response too large");
+            goto nomem;
     }
     sum->attendees = s->attendees;
     sum->repeat_pairs = s->repeat_pairs;
@@ -145,8 +149,120 @@ int dispatch_schedule(struct dispatch *d, uint64_t event_id,
     sum->affinity_total = s->affinity_total;
     sum->min_attendee_affinity = s->min_attendee_affinity;
     m->summary = sum;
-    rp->resp.body_case = MINGLE__V1__RESPONSE__BODY_SCHEDULE;
-    rp->resp.schedule = m;
+    return m;
+nomem:
+    dispatch_fail_set(f, MINGLE__V1__ERROR_CODE__RESOURCE_EXHAUSTED,
+                      "response too large");
+    return NULL;
+}
+
+/* The cache entry to fill: an empty one, else the one unused for
+ * longest, emptied. */
+static struct dispatch_schedule_entry *
+dispatch_schedule_slot(struct dispatch *d)
+{
+    struct dispatch_schedule_entry *e = &d->schedules[0];
+    size_t i;
+
+    for (i = 1; i < DISPATCH_SCHEDULE_CACHE_EVENTS && e->event_id != 0; i++) {
+        if (d->schedules[i].event_id == 0 || d->schedules[i].used < e->used)
+            e = &d->schedules[i];
+    }
+    free(e->body);
+    memset(e, 0, sizeof(*e));
+    return e;
+}
+
+static struct dispatch_schedule_entry *
+dispatch_schedule_find(struct dispatch *d,
+                       const struct meetup_event_info *info)
+{
+    size_t i;
+
+    for (i = 0; i < DISPATCH_SCHEDULE_CACHE_EVENTS; i++) {
+        struct dispatch_schedule_entry *e = &d->schedules[i];
+
+        if (e->event_id == info->event_id &&
+            e->views_epoch == info->views_epoch &&
+            e->rounds == info->rounds_done)
+            return e;
+    }
+    return NULL;
+}
+
+void dispatch_schedule_cache_free(struct dispatch *d)
+{
+    size_t i;
+
+    for (i = 0; i < DISPATCH_SCHEDULE_CACHE_EVENTS; i++) {
+        free(d->schedules[i].body);
+        memset(&d->schedules[i], 0, sizeof(d->schedules[i]));
+    }
+}
+
+/* Sends a Response of id `id` whose body is the encoded message `msg`
+ * under field key `key`. */
+static int dispatch_send_encoded(struct dispatch *d, void *peer, uint64_t id,
+                                 uint8_t key, const uint8_t *msg, size_t len)
+{
+    uint8_t head[2 * (1 + FRAME_PREFIX_MAX_BYTES)];
+    size_t hlen = 0, off;
+    uint8_t *buf;
+
+    if (id != 0) {
+        head[hlen++] = DISPATCH_ID_FIELD_KEY;
+        hlen += frame_put_prefix(head + hlen, id);
+    }
+    head[hlen++] = key;
+    hlen += frame_put_prefix(head + hlen, len);
+    buf = malloc(FRAME_PREFIX_MAX_BYTES + hlen + len);
+    if (buf == NULL)
+        return -ENOMEM;
+    off = frame_put_prefix(buf, hlen + len);
+    memcpy(buf + off, head, hlen);
+    memcpy(buf + off + hlen, msg, len);
+    /* -ENOBUFS: the transport drops the peer itself. */
+    d->ops->send(peer, buf, off + hlen + len);
+    free(buf);
+    return 0;
+}
+
+int dispatch_schedule(struct dispatch *d, void *peer,
+                      const Mingle__V1__Request *req,
+                      struct dispatch_reply *rp, struct dispatch_fail *f)
+{
+    uint64_t event_id = req->get_schedule->event_id;
+    struct dispatch_schedule_entry *e;
+    struct meetup_event_info info;
+    Mingle__V1__Schedule *m;
+
+    if (dispatch_check_event_id(f, event_id) < 0)
+        return -1;
+    if (meetup_event_info(d->hub, event_id, &info) < 0)
+        return dispatch_fail_set(f, MINGLE__V1__ERROR_CODE__NOT_FOUND,
+                                 "no such event");
+    e = dispatch_schedule_find(d, &info);
+    if (e == NULL) {
+        m = dispatch_schedule_msg(d, event_id, rp, f);
+        if (m == NULL)
+            return -1;
+        e = dispatch_schedule_slot(d);
+        e->len = mingle__v1__schedule__get_packed_size(m);
+        e->body = malloc(e->len + 1);
+        if (e->body == NULL)
+            return dispatch_fail_set(f,
+                                     MINGLE__V1__ERROR_CODE__RESOURCE_EXHAUSTED,
+                                     "out of memory");
+        mingle__v1__schedule__pack(m, e->body);
+        e->event_id = event_id;
+        e->views_epoch = info.views_epoch;
+        e->rounds = info.rounds_done;
+    }
+    e->used = d->requests;
+    if (dispatch_send_encoded(d, peer, req->id, DISPATCH_SCHEDULE_FIELD_KEY,
+                              e->body, e->len) < 0)
+        return dispatch_fail_set(f, MINGLE__V1__ERROR_CODE__RESOURCE_EXHAUSTED,
+                                 "out of memory");
     return 0;
 }
 

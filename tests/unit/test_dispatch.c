@@ -381,6 +381,59 @@ static void test_hello(void **state)
     seen_reset();
 }
 
+/* Seats of a schedule whose id is `id`. */
+static int seats_of(const Mingle__V1__Schedule *s, const char *id)
+{
+    size_t r, t, i;
+    int n = 0;
+
+    for (r = 0; r < s->n_rounds; r++) {
+        for (t = 0; t < s->rounds[r]->n_tables; t++) {
+            const Mingle__V1__Table *tb = s->rounds[r]->tables[t];
+
+            for (i = 0; i < tb->n_seats; i++)
+                n += strcmp(tb->seats[i]->id, id) == 0;
+        }
+    }
+    return n;
+}
+
+/* GetSchedule answers from its cache with the request's id, the same
+ * schedule as `first`, until a round or a change of the views: a
+ * forgotten person's seats then show a token. */
+static void schedule_cache(struct dispatch *d, uint64_t ev,
+                           const Response *first)
+{
+    Mingle__V1__ForgetAttendee fa = MINGLE__V1__FORGET_ATTENDEE__INIT;
+    Request req = MINGLE__V1__REQUEST__INIT;
+    size_t len = mingle__v1__schedule__get_packed_size(first->schedule);
+    uint8_t *a = malloc(len + 1), *b = malloc(len + 1);
+    Response *r;
+
+    r = simple(d, 70, MINGLE__V1__REQUEST__BODY_GET_SCHEDULE, ev);
+    assert_int_equal(r->id, 70);
+    assert_int_equal(r->body_case, MINGLE__V1__RESPONSE__BODY_SCHEDULE);
+    assert_int_equal(mingle__v1__schedule__get_packed_size(r->schedule), len);
+    mingle__v1__schedule__pack(first->schedule, a);
+    mingle__v1__schedule__pack(r->schedule, b);
+    assert_memory_equal(a, b, len);
+    assert_int_equal(seats_of(r->schedule, "a1"), 2);
+    mingle__v1__response__free_unpacked(r, NULL);
+    free(a);
+    free(b);
+    fa.attendee_id = "a1";
+    req.id = 71;
+    req.body_case = MINGLE__V1__REQUEST__BODY_FORGET_ATTENDEE;
+    req.forget_attendee = &fa;
+    r = call(d, &req);
+    assert_int_equal(r->body_case, MINGLE__V1__RESPONSE__BODY_ACK);
+    mingle__v1__response__free_unpacked(r, NULL);
+    r = simple(d, 72, MINGLE__V1__REQUEST__BODY_GET_SCHEDULE, ev);
+    assert_int_equal(r->schedule->n_rounds, 2);
+    assert_int_equal(seats_of(r->schedule, "a1"), 0);
+    mingle__v1__response__free_unpacked(r, NULL);
+}
+
 static void test_meetup_flow(void **state)
 {
     struct dispatch *d = make(NULL);
@@ -584,6 +637,9 @@ static void test_meetup_flow(void **state)
         assert_int_equal(r->events->n_events, 1);
         mingle__v1__response__free_unpacked(r, NULL);
     }
+    r = simple(d, 64, MINGLE__V1__REQUEST__BODY_GET_SCHEDULE, ev);
+    schedule_cache(d, ev, r);
+    mingle__v1__response__free_unpacked(r, NULL);
     dispatch_free(d);
     seen_reset();
 }
