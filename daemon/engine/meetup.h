@@ -446,9 +446,11 @@ int meetup_plan_install(struct meetup *hub, struct meetup_plan_result *res);
  * (its summary fields are zero).  Planning here, with NextRound's small
  * budget, when no usable plan is cached; the plan is then cached for
  * NextRound, so a preview and the NextRound after it seat the same while
- * nothing changes.  Stores a new schedule in *out.  Returns 0, -ENOENT,
- * -EPERM (as NextRound: fewer than 2 present, round limit; see
- * meetup_error()), -EINVAL (the scheduler refused), -ENOMEM. */
+ * nothing changes.  The scores and reasons are kept for the next preview
+ * of the same plan; its reasons stay valid until the next meetup_apply()
+ * or a preview of another plan.  Stores a new schedule in *out.  Returns
+ * 0, -ENOENT, -EPERM (as NextRound: fewer than 2 present, round limit;
+ * see meetup_error()), -EINVAL (the scheduler refused), -ENOMEM. */
 int meetup_preview_get(struct meetup *hub, uint64_t event_id,
                        struct meetup_schedule **out);
 
