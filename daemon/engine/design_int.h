@@ -47,6 +47,13 @@ uint64_t design_rng_next(uint64_t *state);
 /* Fisher-Yates shuffle of a[0..len-1] driven by *rng. */
 void design_shuffle(uint32_t *a, uint32_t len, uint64_t *rng);
 
+/* Affine geometry for T * s = p^a points at tables of s = p^b: stores
+ * rounds * T * s table indices in `full` (caller's) and returns 0, or
+ * -ENOENT when the shape is not one of those or (partial spreads) no
+ * subspaces were found within *budget steps, -ENOMEM. */
+int design_affine_build(const struct design_shape *sh, uint64_t *budget,
+                        uint32_t *full);
+
 /* The 1-rotational search: stores rounds * n table indices in `out` and
  * returns 0, or -ENOENT when no round 0 was found within *budget steps
  * (pair placements), or -ENOMEM.  Spends all of *budget. */

@@ -123,6 +123,23 @@ static void test_more_instances(void **state)
     expect_solved(more, sizeof(more) / sizeof(more[0]));
 }
 
+/* Affine planes AG(2,q), q a prime power up to 9, and the spaces AG(3,3)
+ * and AG(3,4), at all their rounds, fewer rounds, one to three fewer
+ * people.  None needs search beyond dropping points. */
+static void test_affine(void **state)
+{
+    static const struct instance affine[] = {
+        {4, 2, 3}, {9, 3, 4}, {16, 4, 5}, {25, 5, 6}, {49, 7, 8},
+        {64, 8, 9}, {81, 9, 10}, {27, 3, 13}, {64, 4, 21},
+        {15, 4, 5}, {24, 5, 6}, {63, 8, 9}, {80, 9, 10}, {26, 3, 13},
+        {63, 4, 21}, {14, 4, 4}, {61, 8, 6}, {78, 9, 7}, {25, 3, 11},
+        {62, 4, 19}, {64, 8, 3},
+    };
+
+    (void)state;
+    expect_solved(affine, sizeof(affine) / sizeof(affine[0]));
+}
+
 static void test_trivial(void **state)
 {
     static const struct instance easy[] = {
@@ -265,6 +282,7 @@ int main(void)
         cmocka_unit_test(test_checker_rejects),
         cmocka_unit_test(test_goal_instances),
         cmocka_unit_test(test_more_instances),
+        cmocka_unit_test(test_affine),
         cmocka_unit_test(test_trivial),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_impossible),
