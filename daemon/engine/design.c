@@ -2,16 +2,20 @@
  *
  * Every construction targets the same shape: T = ceil(n / table_size)
  * tables per round, of s = ceil(n / T) seats or s - 1 (the d = T * s - n
- * "short" tables).  Three families are tried, cheapest first:
+ * "short" tables).  The families, tried in this order:
  *
  *   - affine geometry (design_affine.c): T * s = p^a and s = p^b, up to
- *     (T*s - 1) / (s - 1) rounds when b divides a;
- *   - transversal designs: when T is a prime power and s <= T, T rounds;
- *   - 1-rotational search (design_cyclic.c) for everything else.
+ *     (T*s - 1) / (s - 1) rounds when b divides a (AG(2,q): q tables of
+ *     q, q + 1 rounds; AG(3,3): 9 of 3, 13; AG(3,4): 16 of 4, 21);
+ *   - transversal designs (design_mols.c): T a prime power, s <= T, T
+ *     rounds, T + 1 when s divides T;
+ *   - 1-rotational search (design_cyclic.c) for everything else, and
+ *     whatever the others could not reach.
  *
- * The first two build all T * s points and then delete d of them, picked
- * so that no two ever share a table: every table loses at most one seat
- * per round.  Fewer rounds than a construction has are its first rounds.
+ * The first two build all T * s points and then delete d of them,
+ * picked so that no two ever share a table: every table loses at most one
+ * seat per round.  Fewer rounds than a construction has are its first
+ * rounds.
  */
 #include "design.h"
 #include "design_int.h"
@@ -154,36 +158,6 @@ out:
     return rc;
 }
 
-/* A resolvable transversal design when T = q is a prime power and
- * s <= q: point (x, i), x in GF(q), i < s, sits in round r at table
- * x - r * i (r and i read as field elements).  Points (x, i) and (y, j),
- * i != j, meet in the one round with r * (j - i) = y - x; points of one
- * class never meet.  Gives q rounds. */
-static int build_transversal(const struct design_shape *sh, uint64_t *budget,
-                             uint32_t *full)
-{
-    struct design_gf *f;
-    uint32_t p, e, q = sh->tables, r, x, i, points = q * sh->seats;
-
-    (void)budget;
-    if (!design_prime_power(q, &p, &e) || sh->seats > q || sh->rounds > q)
-        return -ENOENT;
-    f = malloc(sizeof(*f));
-    if (f == NULL)
-        return -ENOMEM;
-    if (design_gf_init(f, q) < 0) {
-        free(f);
-        return -ENOENT;
-    }
-    for (r = 0; r < sh->rounds; r++)
-        for (i = 0; i < sh->seats; i++)
-            for (x = 0; x < q; x++)
-                full[(size_t)r * points + i * q + x] =
-                    f->add[x * q + f->neg[f->mul[r * q + i]]];
-    free(f);
-    return 0;
-}
-
 /* Runs a construction for all T * s points, then drops the surplus. */
 static int build_padded(const struct design_shape *sh,
                         int (*make)(const struct design_shape *, uint64_t *,
@@ -264,7 +238,7 @@ int design_build(uint32_t n, uint32_t table_size, uint32_t rounds,
         budget -= geom_budget;
         rc = build_padded(&sh, design_affine_build, &rng, &geom_budget, out);
         if (rc == -ENOENT)
-            rc = build_padded(&sh, build_transversal, &rng, &budget, out);
+            rc = build_padded(&sh, design_mols_build, &rng, &budget, out);
         if (rc == -ENOENT)
             rc = design_cyclic_build(&sh, &rng, &budget, out);
     }

@@ -54,6 +54,13 @@ void design_shuffle(uint32_t *a, uint32_t len, uint64_t *rng);
 int design_affine_build(const struct design_shape *sh, uint64_t *budget,
                         uint32_t *full);
 
+/* The transversal design for T = q a prime power and s <= q: stores
+ * rounds * q * s table indices in `full` (caller's) and returns 0, or
+ * -ENOENT when the shape is not one of those or asks for more than q
+ * rounds (q + 1 when s divides q), -ENOMEM.  Spends no budget. */
+int design_mols_build(const struct design_shape *sh, uint64_t *budget,
+                      uint32_t *full);
+
 /* The 1-rotational search: stores rounds * n table indices in `out` and
  * returns 0, or -ENOENT when no round 0 was found within *budget steps
  * (pair placements), or -ENOMEM.  Spends all of *budget. */

@@ -140,6 +140,22 @@ static void test_affine(void **state)
     expect_solved(affine, sizeof(affine) / sizeof(affine[0]));
 }
 
+/* Transversal designs: q tables of s <= q seats, q rounds, q + 1 when s
+ * divides q; fewer people and rounds. */
+static void test_mols(void **state)
+{
+    static const struct instance mols[] = {
+        {35, 5, 7}, {42, 6, 7}, {40, 5, 8}, {48, 6, 8}, {56, 7, 8},
+        {45, 5, 9}, {54, 6, 9}, {63, 7, 9}, {72, 8, 9}, {32, 4, 9},
+        {128, 8, 17}, {20, 4, 5}, {143, 11, 13}, {34, 5, 7}, {32, 5, 7},
+        {61, 7, 9}, {69, 8, 9}, {31, 4, 9}, {29, 4, 8}, {126, 8, 17},
+        {53, 7, 4},
+    };
+
+    (void)state;
+    expect_solved(mols, sizeof(mols) / sizeof(mols[0]));
+}
+
 static void test_trivial(void **state)
 {
     static const struct instance easy[] = {
@@ -283,6 +299,7 @@ int main(void)
         cmocka_unit_test(test_goal_instances),
         cmocka_unit_test(test_more_instances),
         cmocka_unit_test(test_affine),
+        cmocka_unit_test(test_mols),
         cmocka_unit_test(test_trivial),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_impossible),
