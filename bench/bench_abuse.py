@@ -661,7 +661,7 @@ def abuse_phase(binary, work, index, kinds, args):
         small = make_event(org, 40, 6, seed=5)
         for _ in range(3):
             org.call(w.REQ_NEXT_ROUND, w.fv(1, small), w.RESP_ROUND)
-        big = make_event(org, args.people, 200, seed=7)
+        big = make_event(org, args.people, 100, seed=7)
         good = GoodClient(d, small)
         good.run(1.0)  # warm up
         # The rounds go on through both halves: only the abuse differs.
