@@ -23,6 +23,10 @@
 #define SCH_REPAIR_SHARE 0.5     /* of the unit, for repair */
 #define SCH_REPAIR_PC_FACTOR 4   /* repair steps per unit with pair counts */
 #define SCH_FAIR_SHARE 0.05      /* of the unit, for fairness */
+/* Pairs scored per millisecond into the pair table (a slow machine's
+ * rate), and the share of the time limit the table may take. */
+#define SCH_WT_PAIRS_PER_MS 20000.0
+#define SCH_WT_SHARE 0.25
 #define SCH_DESIGN_NODES 2000000
 #define SCH_DESIGN_MAX_PEOPLE 500
 #define SCH_DESIGN_FEWER 3       /* rounds a partial design may lack */
@@ -231,7 +235,16 @@ int sched_solve(const struct sched_input *in, const struct sched_params *p,
         goto out;
     sch_count_seated_pairs(&sh, &s, &pm, &excluded);
     s.lower_bound = sch_lower_bound(s.n, p->table_size, s.R, sh.deg, excluded);
-    if ((rc = sch_shared_tables(&sh, &s)) != 0)
+    uint32_t limit_ms = p->time_limit_ms ? p->time_limit_ms
+                                         : sched_default_time_limit_ms(s.n);
+    set_deadline(&s, limit_ms);
+    /* The pair table scores every pair up front: worth it when the search
+     * has time to use it, a stall when it has only milliseconds (a
+     * NextRound planned on the spot).  Decided from the limit, not the
+     * clock, so that a run with --effort stays reproducible. */
+    if ((double)s.n * (s.n - 1) / 2 <=
+            (double)limit_ms * SCH_WT_PAIRS_PER_MS * SCH_WT_SHARE &&
+        (rc = sch_shared_tables(&sh, &s)) != 0)
         goto out;
     s.wt = sh.wt;
     s.lk = sh.lk;
@@ -241,8 +254,6 @@ int sched_solve(const struct sched_input *in, const struct sched_params *p,
     bool bounded = p->effort > 0;
     double effort = bounded ? p->effort : 1.0;
     double unit = work_unit(s.n, s.R);
-    set_deadline(&s, p->time_limit_ms ? p->time_limit_ms
-                                      : sched_default_time_limit_ms(s.n));
     s.budget = bounded ? (uint64_t)(effort * unit) : 0;
     s.next_check = SCH_CHECK_EVERY;
     double greedy = SCH_GREEDY_TABLES * (effort < 1 ? effort : 1);

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h> /* evutil_socket_error_to_string() is strerror() */
 #include <sys/socket.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
@@ -43,6 +44,7 @@ struct conn {
     struct event *idle_ev;  /* deadline for the next complete request */
     struct event *flush_ev; /* deadline of a closing connection's flush */
     struct event *hello_ev; /* deadline for passing Hello */
+    struct event *turn_ev;  /* the next turn of a pipelined burst */
     struct conn_limits limits;
     const struct conn_hooks *hooks;
     void *owner;
@@ -105,6 +107,7 @@ static void conn_finish(struct conn *c)
     event_del(c->idle_ev);
     event_del(c->flush_ev);
     event_del(c->hello_ev);
+    event_del(c->turn_ev);
     bufferevent_disable(c->bev, EV_READ | EV_WRITE);
     /* A FIN after our last byte tells the peer the close is deliberate,
      * even if unread input turns the final close() into a reset; over
@@ -156,10 +159,25 @@ void conn_close(struct conn *c, enum dispatch_error code, const char *why)
 static bool conn_read_frames(struct conn *c, struct evbuffer *in)
 {
     bool progressed = false;
+    unsigned handled = 0;
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     while (!c->closing) {
         size_t avail = evbuffer_get_length(in);
         if (avail == 0)
             break;
+        /* A burst of pipelined requests takes turns with the other
+         * connections: the rest waits for the next loop iteration, after
+         * the sockets were polled again. */
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long spent_us = (long)(now.tv_sec - t0.tv_sec) * 1000000L +
+                        (now.tv_nsec - t0.tv_nsec) / 1000;
+        if (handled == CONN_FRAMES_PER_TURN ||
+            (handled > 0 && spent_us >= CONN_TURN_MS * 1000L)) {
+            static const struct timeval at_once = {0, 0};
+            evtimer_add(c->turn_ev, &at_once);
+            break;
+        }
         size_t peek = avail < FRAME_PREFIX_MAX_BYTES ? avail
                                                      : FRAME_PREFIX_MAX_BYTES;
         const uint8_t *p = evbuffer_pullup(in, (ev_ssize_t)peek);
@@ -189,6 +207,7 @@ static bool conn_read_frames(struct conn *c, struct evbuffer *in)
             break;
         }
         progressed = true;
+        handled++;
         enum dispatch_verdict v =
             c->hooks->frame(c->owner, c, p + prefix_len, body_len);
         evbuffer_drain(in, total);
@@ -214,6 +233,15 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
      * last read: a trickling peer must not keep it alive. */
     if (evbuffer_get_length(in) > 0 && !evtimer_pending(c->frame_ev, NULL))
         conn_arm(c->frame_ev, c->limits.frame_timeout_ms);
+}
+
+static void conn_turn_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct conn *c = arg;
+    (void)fd;
+    (void)what;
+    if (!c->closing)
+        conn_read_cb(c->bev, c);
 }
 
 static void conn_write_cb(struct bufferevent *bev, void *arg)
@@ -314,8 +342,9 @@ struct conn *conn_new(struct event_base *base, int fd, uint64_t id,
     c->idle_ev = evtimer_new(base, conn_idle_timeout_cb, c);
     c->flush_ev = evtimer_new(base, conn_flush_timeout_cb, c);
     c->hello_ev = evtimer_new(base, conn_hello_timeout_cb, c);
+    c->turn_ev = evtimer_new(base, conn_turn_cb, c);
     if (c->frame_ev == NULL || c->idle_ev == NULL || c->flush_ev == NULL ||
-        c->hello_ev == NULL)
+        c->hello_ev == NULL || c->turn_ev == NULL)
         goto fail;
     size_t sndbuf = limits->output_cap_bytes < CONN_SNDBUF_MAX_BYTES
                         ? limits->output_cap_bytes
@@ -366,6 +395,8 @@ void conn_free(struct conn *c)
         event_free(c->flush_ev);
     if (c->hello_ev != NULL)
         event_free(c->hello_ev);
+    if (c->turn_ev != NULL)
+        event_free(c->turn_ev);
     free(c);
 }
 

@@ -7,7 +7,10 @@
  *   - input: a frame is judged by its prefix before its body is buffered;
  *     an oversized prefix gets Error FRAME_TOO_BIG, a malformed one
  *     BAD_FRAME, and the connection closes.  Input never holds more than
- *     one frame (max_frame_bytes + prefix).
+ *     one frame (max_frame_bytes + prefix), however many small frames
+ *     that is; a connection handles CONN_FRAMES_PER_TURN of them (fewer
+ *     once its turn took CONN_TURN_MS), then lets the others' requests
+ *     go first.
  *   - frame deadline: once a frame's first byte arrived, the whole frame
  *     must arrive within frame_timeout_ms (Error FRAME_TIMEOUT).  Over
  *     TLS the handshake, from the accept, must complete within it too
@@ -59,6 +62,11 @@ struct tls_ctx;
 #define CONN_PROBE_IDLE_S 60
 #define CONN_PROBE_INTERVAL_S 10
 #define CONN_PROBE_COUNT 3
+/* Requests one connection's pipelined burst gets handled before the
+ * others have their turn, and the time after which its turn ends early
+ * (see input above). */
+#define CONN_FRAMES_PER_TURN 4
+#define CONN_TURN_MS 2
 /* Upper bound of a connection's kernel send buffer (see output above). */
 #define CONN_SNDBUF_MAX_BYTES (1024u * 1024u)
 

@@ -188,6 +188,29 @@ static void test_frames_packed_and_split(void **state)
     fix_close(f);
 }
 
+/* A pipelined burst takes turns: one pass of the loop handles
+ * CONN_FRAMES_PER_TURN frames, the next ones the rest. */
+static void test_pipelined_burst_takes_turns(void **state)
+{
+    (void)state;
+    struct fix *f = fix_open(1000, 5000, 65536);
+    uint8_t burst[2 * CONN_FRAMES_PER_TURN + 1][2];
+    for (size_t i = 0; i < sizeof(burst) / sizeof(burst[0]); i++) {
+        burst[i][0] = 1;
+        burst[i][1] = (uint8_t)('a' + i);
+    }
+    fix_write(f, burst, sizeof(burst));
+    /* The first pass that reads the burst handles one turn of it. */
+    for (int i = 0; i < 100 && f->n_frames == 0; i++)
+        event_base_loop(f->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+    assert_int_equal(f->n_frames, CONN_FRAMES_PER_TURN);
+    fix_run(f, 50, false);
+    assert_int_equal(f->n_frames, 2 * CONN_FRAMES_PER_TURN + 1);
+    assert_memory_equal(f->frames[CONN_FRAMES_PER_TURN], "e", 1);
+    assert_int_equal(f->done, 0);
+    fix_close(f);
+}
+
 static void test_too_big_closes_before_body(void **state)
 {
     (void)state;
@@ -466,6 +489,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_frames_packed_and_split),
+        cmocka_unit_test(test_pipelined_burst_takes_turns),
         cmocka_unit_test(test_too_big_closes_before_body),
         cmocka_unit_test(test_bad_varint),
         cmocka_unit_test(test_frame_timeout),
