@@ -4,6 +4,9 @@
  * tables per round, of s = ceil(n / T) seats or s - 1 (the d = T * s - n
  * "short" tables).  The families, tried in this order:
  *
+ *   - published schedules (design_published.c): exactly their T and s
+ *     (6 tables of 4 to 6, 8 of 3 and 4, 9 of 4, 10 of 4 to 10), up to
+ *     their rounds;
  *   - affine geometry (design_affine.c): T * s = p^a and s = p^b, up to
  *     (T*s - 1) / (s - 1) rounds when b divides a (AG(2,q): q tables of
  *     q, q + 1 rounds; AG(3,3): 9 of 3, 13; AG(3,4): 16 of 4, 21);
@@ -12,7 +15,7 @@
  *   - 1-rotational search (design_cyclic.c) for everything else, and
  *     whatever the others could not reach.
  *
- * The first two build all T * s points and then delete d of them,
+ * The first three build all T * s points and then delete d of them,
  * picked so that no two ever share a table: every table loses at most one
  * seat per round.  Fewer rounds than a construction has are its first
  * rounds.
@@ -236,7 +239,10 @@ int design_build(uint32_t n, uint32_t table_size, uint32_t rounds,
         uint64_t geom_budget = budget / 4;
 
         budget -= geom_budget;
-        rc = build_padded(&sh, design_affine_build, &rng, &geom_budget, out);
+        rc = build_padded(&sh, design_published_build, &rng, &budget, out);
+        if (rc == -ENOENT)
+            rc = build_padded(&sh, design_affine_build, &rng, &geom_budget,
+                              out);
         if (rc == -ENOENT)
             rc = build_padded(&sh, design_mols_build, &rng, &budget, out);
         if (rc == -ENOENT)

@@ -61,6 +61,13 @@ int design_affine_build(const struct design_shape *sh, uint64_t *budget,
 int design_mols_build(const struct design_shape *sh, uint64_t *budget,
                       uint32_t *full);
 
+/* A published schedule of exactly T tables of s seats with at least
+ * `rounds` rounds (design_published.c lists them): stores its first
+ * rounds as rounds * T * s table indices in `full` (caller's) and returns
+ * 0, or -ENOENT when none has that shape.  Spends no budget. */
+int design_published_build(const struct design_shape *sh, uint64_t *budget,
+                           uint32_t *full);
+
 /* The 1-rotational search: stores rounds * n table indices in `out` and
  * returns 0, or -ENOENT when no round 0 was found within *budget steps
  * (pair placements), or -ENOMEM.  Spends all of *budget. */

@@ -57,7 +57,8 @@ static bool schedule_ok(uint32_t n, uint32_t k, uint32_t rounds,
     return ok;
 }
 
-static void expect_solved(const struct instance *in, size_t count)
+static void expect_solved_within(const struct instance *in, size_t count,
+                                 uint64_t budget)
 {
     uint32_t *table_of;
     size_t i;
@@ -67,13 +68,18 @@ static void expect_solved(const struct instance *in, size_t count)
         print_message("design %u/%u/%u\n", in[i].n, in[i].table_size,
                       in[i].rounds);
         assert_int_equal(design_build(in[i].n, in[i].table_size,
-                                      in[i].rounds, TEST_SEED, TEST_BUDGET,
+                                      in[i].rounds, TEST_SEED, budget,
                                       &table_of), 0);
         assert_non_null(table_of);
         assert_true(schedule_ok(in[i].n, in[i].table_size, in[i].rounds,
                                 table_of));
         free(table_of);
     }
+}
+
+static void expect_solved(const struct instance *in, size_t count)
+{
+    expect_solved_within(in, count, TEST_BUDGET);
 }
 
 static void test_checker_rejects(void **state)
@@ -156,6 +162,28 @@ static void test_mols(void **state)
     expect_solved(mols, sizeof(mols) / sizeof(mols[0]));
 }
 
+/* Every published schedule at all its rounds, and with one or two fewer
+ * people, on a budget only dropping points can use: the search would
+ * need far more. */
+static void test_published(void **state)
+{
+    static const struct instance published[] = {
+        {24, 3, 10}, {32, 4, 10}, {36, 4, 11}, {40, 4, 9}, {24, 4, 7},
+        {30, 5, 6}, {36, 6, 3}, {50, 5, 7}, {60, 6, 6}, {70, 7, 5},
+        {80, 8, 4}, {90, 9, 3}, {100, 10, 3},
+        {23, 3, 10}, {22, 3, 10}, {31, 4, 10}, {30, 4, 10}, {35, 4, 11},
+        {33, 4, 11}, {39, 4, 9}, {37, 4, 9}, {23, 4, 7}, {21, 4, 7},
+        {29, 5, 6}, {28, 5, 6}, {33, 6, 3}, {47, 5, 7}, {57, 6, 6},
+        {67, 7, 5}, {77, 8, 4}, {87, 9, 3}, {97, 10, 3},
+        /* Fewer rounds: the first ones. */
+        {32, 4, 6}, {99, 10, 2},
+    };
+
+    (void)state;
+    expect_solved_within(published,
+                         sizeof(published) / sizeof(published[0]), 1000);
+}
+
 static void test_trivial(void **state)
 {
     static const struct instance easy[] = {
@@ -210,8 +238,8 @@ static void test_impossible(void **state)
     }
 }
 
-/* Lines and transversal designs need no search steps (unless surplus
- * points must go); the search gets none. */
+/* Lines, transversal designs and published schedules need no search
+ * steps (unless surplus points must go); the search gets none. */
 static void test_zero_budget(void **state)
 {
     uint32_t *table_of = NULL;
@@ -225,7 +253,11 @@ static void test_zero_budget(void **state)
     assert_true(schedule_ok(104, 8, 10, table_of));
     free(table_of);
     table_of = NULL;
-    assert_int_equal(design_build(30, 5, 6, 1, 0, &table_of), -ENOENT);
+    assert_int_equal(design_build(30, 5, 6, 1, 0, &table_of), 0);
+    assert_true(schedule_ok(30, 5, 6, table_of));
+    free(table_of);
+    table_of = NULL;
+    assert_int_equal(design_build(21, 3, 9, 1, 0, &table_of), -ENOENT);
     assert_null(table_of);
 }
 
@@ -300,6 +332,7 @@ int main(void)
         cmocka_unit_test(test_more_instances),
         cmocka_unit_test(test_affine),
         cmocka_unit_test(test_mols),
+        cmocka_unit_test(test_published),
         cmocka_unit_test(test_trivial),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_impossible),
