@@ -12,10 +12,13 @@
  *     q, q + 1 rounds; AG(3,3): 9 of 3, 13; AG(3,4): 16 of 4, 21);
  *   - transversal designs (design_mols.c): T a prime power, s <= T, T
  *     rounds, T + 1 when s divides T;
+ *   - a base round and its translates over GF(q) (design_quad.c): tables
+ *     of 4 for 3q + 1 people, q = 1 (mod 4), q rounds (7 tables of 4: 9
+ *     rounds, 10 tables: 13);
  *   - 1-rotational search (design_cyclic.c) for everything else, and
  *     whatever the others could not reach.
  *
- * The first three build all T * s points and then delete d of them,
+ * All but the search build all T * s points and then delete d of them,
  * picked so that no two ever share a table: every table loses at most one
  * seat per round.  Fewer rounds than a construction has are its first
  * rounds.
@@ -245,6 +248,8 @@ int design_build(uint32_t n, uint32_t table_size, uint32_t rounds,
                               out);
         if (rc == -ENOENT)
             rc = build_padded(&sh, design_mols_build, &rng, &budget, out);
+        if (rc == -ENOENT)
+            rc = build_padded(&sh, design_quad_build, &rng, &budget, out);
         if (rc == -ENOENT)
             rc = design_cyclic_build(&sh, &rng, &budget, out);
     }

@@ -68,6 +68,13 @@ int design_mols_build(const struct design_shape *sh, uint64_t *budget,
 int design_published_build(const struct design_shape *sh, uint64_t *budget,
                            uint32_t *full);
 
+/* Tables of 4 for 3q + 1 people, q = 1 (mod 4) a prime power, up to q
+ * rounds: stores rounds * (3q + 1) table indices in `full` (caller's)
+ * and returns 0, or -ENOENT for any other shape or more rounds, -ENOMEM.
+ * Spends no budget. */
+int design_quad_build(const struct design_shape *sh, uint64_t *budget,
+                      uint32_t *full);
+
 /* The 1-rotational search: stores rounds * n table indices in `out` and
  * returns 0, or -ENOENT when no round 0 was found within *budget steps
  * (pair placements), or -ENOMEM.  Spends all of *budget. */

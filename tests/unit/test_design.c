@@ -184,6 +184,20 @@ static void test_published(void **state)
                          sizeof(published) / sizeof(published[0]), 1000);
 }
 
+/* Tables of 4 for 3q + 1 people, q = 1 (mod 4): 28 (GF(9)), 40, 52, 76
+ * (GF(25)), 88 at all their rounds; fewer people and rounds. */
+static void test_quad(void **state)
+{
+    static const struct instance quad[] = {
+        {28, 4, 9}, {40, 4, 13}, {52, 4, 17}, {76, 4, 25}, {88, 4, 29},
+        {39, 4, 13}, {27, 4, 9}, {38, 4, 12}, {37, 4, 11}, {51, 4, 17},
+        {40, 4, 10},
+    };
+
+    (void)state;
+    expect_solved_within(quad, sizeof(quad) / sizeof(quad[0]), 1000);
+}
+
 static void test_trivial(void **state)
 {
     static const struct instance easy[] = {
@@ -333,6 +347,7 @@ int main(void)
         cmocka_unit_test(test_affine),
         cmocka_unit_test(test_mols),
         cmocka_unit_test(test_published),
+        cmocka_unit_test(test_quad),
         cmocka_unit_test(test_trivial),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_impossible),
