@@ -15,6 +15,8 @@
  *   - a base round and its translates over GF(q) (design_quad.c): tables
  *     of 4 for 3q + 1 people, q = 1 (mod 4), q rounds (7 tables of 4: 9
  *     rounds, 10 tables: 13);
+ *   - Kirkman triple systems over GF(q) (design_kirkman.c): q tables of 3,
+ *     q = 1 (mod 6), (3q - 1) / 2 rounds (7 tables of 3: 10 rounds);
  *   - 1-rotational search (design_cyclic.c) for everything else, and
  *     whatever the others could not reach.
  *
@@ -250,6 +252,8 @@ int design_build(uint32_t n, uint32_t table_size, uint32_t rounds,
             rc = build_padded(&sh, design_mols_build, &rng, &budget, out);
         if (rc == -ENOENT)
             rc = build_padded(&sh, design_quad_build, &rng, &budget, out);
+        if (rc == -ENOENT)
+            rc = build_padded(&sh, design_kirkman_build, &rng, &budget, out);
         if (rc == -ENOENT)
             rc = design_cyclic_build(&sh, &rng, &budget, out);
     }

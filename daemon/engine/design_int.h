@@ -75,6 +75,14 @@ int design_published_build(const struct design_shape *sh, uint64_t *budget,
 int design_quad_build(const struct design_shape *sh, uint64_t *budget,
                       uint32_t *full);
 
+/* A Kirkman triple system on 3q people at q tables of 3, q = 1 (mod 6)
+ * a prime power, up to (3q - 1) / 2 rounds: stores rounds * 3q table
+ * indices in `full` (caller's) and returns 0, or -ENOENT for any other
+ * shape, more rounds, or no cross triples found within min(*budget,
+ * KTS_MAX_NODES) steps (spent from *budget); -ENOMEM. */
+int design_kirkman_build(const struct design_shape *sh, uint64_t *budget,
+                         uint32_t *full);
+
 /* The 1-rotational search: stores rounds * n table indices in `out` and
  * returns 0, or -ENOENT when no round 0 was found within *budget steps
  * (pair placements), or -ENOMEM.  Spends all of *budget. */

@@ -198,6 +198,21 @@ static void test_quad(void **state)
     expect_solved_within(quad, sizeof(quad) / sizeof(quad[0]), 1000);
 }
 
+/* Kirkman triple systems on 3q people, q = 1 (mod 6): 21 to 147 people
+ * at all their rounds (GF(25) and GF(49) among them); one fewer person,
+ * fewer rounds. */
+static void test_kirkman(void **state)
+{
+    static const struct instance kts[] = {
+        {21, 3, 10}, {39, 3, 19}, {57, 3, 28}, {75, 3, 37}, {93, 3, 46},
+        {111, 3, 55}, {129, 3, 64}, {147, 3, 73}, {20, 3, 10},
+        {146, 3, 73}, {19, 3, 9}, {74, 3, 30}, {21, 3, 8},
+    };
+
+    (void)state;
+    expect_solved_within(kts, sizeof(kts) / sizeof(kts[0]), 1000);
+}
+
 static void test_trivial(void **state)
 {
     static const struct instance easy[] = {
@@ -348,6 +363,7 @@ int main(void)
         cmocka_unit_test(test_mols),
         cmocka_unit_test(test_published),
         cmocka_unit_test(test_quad),
+        cmocka_unit_test(test_kirkman),
         cmocka_unit_test(test_trivial),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_impossible),
