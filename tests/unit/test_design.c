@@ -213,6 +213,18 @@ static void test_kirkman(void **state)
     expect_solved_within(kts, sizeof(kts) / sizeof(kts[0]), 1000);
 }
 
+/* The nearly Kirkman system on 18 people (6 tables of 3, 8 rounds), which
+ * the 1-rotational search does not find; fewer people and rounds. */
+static void test_nkts(void **state)
+{
+    static const struct instance nkts[] = {
+        {18, 3, 8}, {17, 3, 8}, {16, 3, 7}, {18, 3, 5},
+    };
+
+    (void)state;
+    expect_solved(nkts, sizeof(nkts) / sizeof(nkts[0]));
+}
+
 static void test_trivial(void **state)
 {
     static const struct instance easy[] = {
@@ -364,6 +376,7 @@ int main(void)
         cmocka_unit_test(test_published),
         cmocka_unit_test(test_quad),
         cmocka_unit_test(test_kirkman),
+        cmocka_unit_test(test_nkts),
         cmocka_unit_test(test_trivial),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_impossible),
