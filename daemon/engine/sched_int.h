@@ -120,6 +120,9 @@ struct sch {
 
 /* Evaluations between clock reads (and cancel checks). */
 #define SCH_CHECK_EVERY 4096
+/* Pairs sch_rebuild() scores per millisecond on a slow machine: what the
+ * phases before one reserve for it. */
+#define SCH_REBUILD_PAIRS_PER_MS 15000.0
 
 /* Seeds xoshiro256** through splitmix64. */
 void sch_seed(struct sch_rng *g, uint64_t seed);

@@ -523,10 +523,24 @@ int sch_fairness(struct sch *s, uint64_t budget)
     return lift_worst(s, budget - half, &slack);
 }
 
-/* Greedy from round `first`, then repair within `budget`. */
+/* Greedy from round `first`, then repair within `budget`.  The rebuild
+ * after greedy scores every seated pair, a second or more at a thousand
+ * rounds of thousands: greedy stops early enough to leave it time. */
 static int start(struct sch *s, uint32_t first, uint64_t budget)
 {
+    struct timespec deadline = s->deadline;
+    double k = (double)s->n / (s->T ? s->T : 1);
+    double pairs = (double)s->n * s->R * (k > 1 ? k - 1 : 0) / 2;
+    double early_ns = pairs / SCH_REBUILD_PAIRS_PER_MS * 1e6;
+
+    s->deadline.tv_sec -= (time_t)(early_ns / 1e9);
+    s->deadline.tv_nsec -= (long)fmod(early_ns, 1e9);
+    if (s->deadline.tv_nsec < 0) {
+        s->deadline.tv_sec--;
+        s->deadline.tv_nsec += 1000000000L;
+    }
     int rc = sch_greedy(s, first);
+    s->deadline = deadline;
     if (rc != 0)
         return rc;
     sch_rebuild(s);
