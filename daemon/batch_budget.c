@@ -81,7 +81,9 @@ uint32_t batch_finish_estimate_ms(const struct batch_budget_in *in)
     t_write = budget_now_s() - t2;
 
     double threads = in->threads ? in->threads : 1;
-    est = in->rounds * ((t_score + t_reason) / threads + t_write);
+    /* Seated by the search, tables share more: longer reasons. */
+    est = in->rounds * ((t_score + t_reason) / threads + t_write) *
+          BATCH_BUDGET_SEATED_FACTOR;
     if (detail && pairs > 0) {
         /* The quality figures: every seated pair, and for their bound
          * every pair of the event when it is small enough to be exact. */
@@ -90,8 +92,6 @@ uint32_t batch_finish_estimate_ms(const struct batch_budget_in *in)
         est += (in->rounds * pairs + all) * (t_score / pairs) *
                BATCH_BUDGET_METRICS_PER_PAIR;
     }
-    /* Seated by the search, tables share more: longer reasons. */
-    est *= BATCH_BUDGET_SEATED_FACTOR;
 out:
     if (sink)
         fclose(sink);
