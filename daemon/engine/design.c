@@ -17,6 +17,8 @@
  *     rounds, 10 tables: 13);
  *   - Kirkman triple systems over GF(q) (design_kirkman.c): q tables of 3,
  *     q = 1 (mod 6), (3q - 1) / 2 rounds (7 tables of 3: 10 rounds);
+ *   - Kirkman triple systems on 2q + 1 people (design_kirkman2.c), q = 1
+ *     (mod 6), q rounds (51, 63, 87, 99, 123, 135 people);
  *   - nearly Kirkman triple systems over GF(3^k) (design_nkts.c): 2q / 3
  *     tables of 3, q - 1 rounds (6 tables of 3: 8 rounds);
  *   - 1-rotational search (design_cyclic.c) for everything else, and
@@ -256,6 +258,9 @@ int design_build(uint32_t n, uint32_t table_size, uint32_t rounds,
             rc = build_padded(&sh, design_quad_build, &rng, &budget, out);
         if (rc == -ENOENT)
             rc = build_padded(&sh, design_kirkman_build, &rng, &budget, out);
+        if (rc == -ENOENT)
+            rc = build_padded(&sh, design_kirkman2_build, &rng, &budget,
+                              out);
         if (rc == -ENOENT)
             rc = build_padded(&sh, design_nkts_build, &rng, &budget, out);
         if (rc == -ENOENT)

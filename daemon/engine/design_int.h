@@ -83,6 +83,14 @@ int design_quad_build(const struct design_shape *sh, uint64_t *budget,
 int design_kirkman_build(const struct design_shape *sh, uint64_t *budget,
                          uint32_t *full);
 
+/* A Kirkman triple system on 2q + 1 people at tables of 3, q = 1 (mod 6)
+ * a prime power, up to q rounds: stores rounds * (2q + 1) table indices
+ * in `full` (caller's) and returns 0, or -ENOENT for any other shape,
+ * more rounds, or no base round found within min(*budget, KTS2_MAX_NODES)
+ * steps (spent from *budget); -ENOMEM. */
+int design_kirkman2_build(const struct design_shape *sh, uint64_t *budget,
+                          uint32_t *full);
+
 /* A nearly Kirkman triple system on 2q people at 2q / 3 tables of 3,
  * q = 3^k >= 9, up to q - 1 rounds: stores rounds * 2q table indices in
  * `full` (caller's) and returns 0, or -ENOENT for any other shape, more

@@ -213,6 +213,20 @@ static void test_kirkman(void **state)
     expect_solved_within(kts, sizeof(kts) / sizeof(kts[0]), 1000);
 }
 
+/* Kirkman triple systems on 2q + 1 people, q = 1 (mod 6): 15 to 99
+ * people at all their rounds (51 and 63 are 3q for no q the other
+ * construction takes); one and two fewer people, fewer rounds. */
+static void test_kirkman2(void **state)
+{
+    static const struct instance kts[] = {
+        {15, 3, 7}, {51, 3, 25}, {63, 3, 31}, {87, 3, 43}, {99, 3, 49},
+        {50, 3, 25}, {62, 3, 30}, {61, 3, 29},
+    };
+
+    (void)state;
+    expect_solved_within(kts, sizeof(kts) / sizeof(kts[0]), 10000000);
+}
+
 /* The nearly Kirkman system on 18 people (6 tables of 3, 8 rounds), which
  * the 1-rotational search does not find; fewer people and rounds. */
 static void test_nkts(void **state)
@@ -376,6 +390,7 @@ int main(void)
         cmocka_unit_test(test_published),
         cmocka_unit_test(test_quad),
         cmocka_unit_test(test_kirkman),
+        cmocka_unit_test(test_kirkman2),
         cmocka_unit_test(test_nkts),
         cmocka_unit_test(test_trivial),
         cmocka_unit_test(test_deterministic),
