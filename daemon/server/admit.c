@@ -32,8 +32,8 @@ enum admit_verdict admit_decide(const struct admit_limits *lim,
 enum admit_rank admit_rank(bool token_required, bool authenticated,
                            bool subscribed)
 {
-    if (token_required)
-        return authenticated ? ADMIT_RANK_KEEP : ADMIT_RANK_UNAUTHENTICATED;
+    if (token_required && !authenticated)
+        return ADMIT_RANK_UNAUTHENTICATED;
     return subscribed ? ADMIT_RANK_SUBSCRIBER : ADMIT_RANK_KEEP;
 }
 

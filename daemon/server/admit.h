@@ -15,10 +15,11 @@
  *
  * Evictable (admit_rank()): with a token, a connection that has not
  * passed Hello (ADMIT_RANK_UNAUTHENTICATED), since an organizer always
- * can; without one, anyone may connect and ask, so the connections that
- * only wait for pushes (ADMIT_RANK_SUBSCRIBER) give way, but only to a
- * full table: they may be legitimate screens.  The newcomer is never
- * judged: it may be the organizer.
+ * can; then, token or not, the connections that wait for pushes
+ * (ADMIT_RANK_SUBSCRIBER), but only to a full table: they may be
+ * legitimate screens, which reconnect, while a table full of subscribers
+ * that never read (a leaked token is enough) must not lock the organizer
+ * out.  The newcomer is never judged: it may be the organizer.
  */
 #ifndef MINGLE_ADMIT_H
 #define MINGLE_ADMIT_H

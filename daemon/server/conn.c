@@ -432,13 +432,23 @@ int conn_send_shared(struct conn *c, const uint8_t *head, size_t head_len,
                      struct share *body)
 {
     struct evbuffer *out = bufferevent_get_output(c->bev);
+    struct evbuffer *h = NULL;
     int ret = conn_make_room(c, head_len + share_len(body));
 
-    if (ret == 0 && (evbuffer_add(out, head, head_len) != 0 ||
-                     share_add(body, out) != 0)) {
+    if (ret != 0)
+        return ret;
+    /* The head gets a small chain of its own, moved in whole: added to
+     * `out` directly, it would get a new chain sized like the last one,
+     * the previous push's body, and each push would cost a body's worth
+     * of memory per subscriber again. */
+    h = evbuffer_new();
+    if (h == NULL || evbuffer_add(h, head, head_len) != 0 ||
+        evbuffer_add_buffer(out, h) != 0 || share_add(body, out) != 0) {
         conn_drop(c, "out of memory for output");
         ret = -ENOBUFS;
     }
+    if (h != NULL)
+        evbuffer_free(h);
     return ret;
 }
 

@@ -13,6 +13,9 @@
 #include "server.h"
 
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +36,9 @@
 #define SERVER_STOP_SLACK_MS 250
 /* How often unfinished housekeeping is retried (dispatch_tidy()). */
 #define SERVER_TIDY_EVERY_MS 50
+/* How long after a subscriber is freed its memory goes back to the
+ * system (server_trim_cb). */
+#define SERVER_TRIM_DELAY_MS 200
 /* Room for why a TLS file was refused: two paths and OpenSSL's reason. */
 #define SERVER_TLS_WHY_BYTES 512
 
@@ -298,8 +304,28 @@ const struct conn_hooks server_conn_hooks = {
     .done = server_on_done,
 };
 
+/* Gives the heap's free top back to the system.  A subscriber dropped
+ * for not reading leaves its share of pushes behind, and glibc keeps
+ * freed memory for reuse: without this an evening's peak would stay the
+ * daemon's size. */
+static void server_trim_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+}
+
 static void server_client_free(struct server *srv, struct server_client *cl)
 {
+    /* libevent frees a bufferevent's buffers from its loop, after this:
+     * the trim waits a little. */
+    if (cl->subs > 0 && !evtimer_pending(srv->trim, NULL)) {
+        struct timeval tv = {0, SERVER_TRIM_DELAY_MS * 1000};
+        evtimer_add(srv->trim, &tv);
+    }
     topic_unsubscribe_all(srv, cl);
     if (cl->prev != NULL)
         cl->prev->next = cl->next;
@@ -399,7 +425,7 @@ static void server_teardown(struct server *srv)
     tls_ctx_free(srv->tls);
     struct event *evs[] = {srv->sig_int, srv->sig_term, srv->sig_hup,
                            srv->reaper, srv->stop_timer, srv->resume_accept,
-                           srv->tidy};
+                           srv->tidy, srv->trim};
     for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
         if (evs[i] != NULL)
             event_free(evs[i]);
@@ -419,9 +445,10 @@ static int server_setup(struct server *srv)
     srv->stop_timer = evtimer_new(srv->base, server_stop_timer_cb, srv);
     srv->resume_accept = evtimer_new(srv->base, listen_resume_cb, srv);
     srv->tidy = evtimer_new(srv->base, server_tidy_cb, srv);
+    srv->trim = evtimer_new(srv->base, server_trim_cb, srv);
     if (srv->sig_int == NULL || srv->sig_term == NULL || srv->sig_hup == NULL ||
         srv->reaper == NULL || srv->stop_timer == NULL ||
-        srv->resume_accept == NULL || srv->tidy == NULL)
+        srv->resume_accept == NULL || srv->tidy == NULL || srv->trim == NULL)
         return -ENOMEM;
     if (evsignal_add(srv->sig_int, NULL) != 0 ||
         evsignal_add(srv->sig_term, NULL) != 0 ||

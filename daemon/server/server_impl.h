@@ -61,6 +61,7 @@ struct server {
     struct event *stop_timer;
     struct event *resume_accept;
     struct event *tidy;      /* retries dispatch_tidy() while it has work */
+    struct event *trim;      /* returns freed memory after subscribers left */
     struct dispatch *dispatch;
     struct planner *planner; /* NULL: plan_max_seconds is 0 */
     struct tls_ctx *tls;     /* NULL: plaintext; for new connections */

@@ -23,8 +23,7 @@ short form that CI runs, with small limits so that it takes seconds:
          2 MiB, 50 rounds of about 90 KB pushed: every one is dropped at
          its output cap (the log says so, GetStats counts no subscriber),
          the organizer is served throughout, and once they are gone the
-         daemon's RSS should be within 24 MB of what it was before they
-         came (a known miss for now: see RSS_ENFORCED)
+         daemon's RSS is within 24 MB of what it was before they came
          (the 50 rounds themselves add about 6 MB; output kept after the
          drops would add up to 40 MB, 20 times the cap; a sanitizer build
          keeps freed memory in quarantine, so there the RSS is only
@@ -57,23 +56,21 @@ SLOW_SUBS = 20
 SLOW_PEOPLE = 400
 SLOW_ROUNDS = 50
 RSS_SLACK_KIB = 24 * 1024
-# Issue 8: a push's head added after the previous push's shared body gets
-# a fresh output chain as large as that body (libevent sizes a new chain
-# from the last one), so each non-reading subscriber still holds about a
-# round per push, and that memory stays resident after the drop.  Until
-# the fan-out stops doing that, the RSS bound is printed as a MISS but
-# does not fail the test; set this to True with the fix.
-RSS_ENFORCED = False
 IP_BIND_ADDRESS_NO_PORT = getattr(socket, "IP_BIND_ADDRESS_NO_PORT", 24)
 
-KINDS = ["silent", "half-frame", "no-hello", "sub-no-token", "bad-token"]
+KINDS = ["silent", "half-frame", "no-hello", "sub-no-token", "bad-token",
+         "sub-token"]
 
 
 def hello(token):
     return w.fv(1, 1) + w.fb(2, token) + w.fb(3, "test_abuse")
 
 
-def squatter_bytes(kind):
+def squatter_bytes(kind, event_id):
+    if kind == "sub-token":
+        # A leaked token: subscribers that pass Hello and never read.
+        return (w.request(1, w.REQ_HELLO, hello(TOKEN)) +
+                w.request(2, w.REQ_SUBSCRIBE, w.fv(1, event_id)))
     if kind == "half-frame":
         return w.varint(1000) + b"\x08\x01" + b"\x00" * 8
     if kind == "no-hello":
@@ -124,6 +121,12 @@ class Organizer:
 def test_squat(d, limit_s):
     """64 squatters of each kind; an organizer gets in every time."""
     socks = []
+    org = Organizer(d)
+    r = org.call(w.REQ_CREATE_EVENT, w.fb(1, "squat") + w.fv(2, 4) +
+                 w.fv(3, 4))
+    w.check(r.kind == w.RESP_EVENT, "create event: %r" % r.code)
+    event_id = r.field(1)
+    org.c.close()
     try:
         for block, kinds in enumerate([[k] for k in KINDS] + [KINDS]):
             name = kinds[0] if len(kinds) == 1 else "mixed"
@@ -135,7 +138,7 @@ def test_squat(d, limit_s):
                 # ones evicted earlier are replaced by newer ones).
                 for i in range(MAX_CONN):
                     s = connect_from(d, addrs[i % ADDRESSES])
-                    data = squatter_bytes(kinds[i % len(kinds)])
+                    data = squatter_bytes(kinds[i % len(kinds)], event_id)
                     if data:
                         s.sendall(data)
                     socks.append(s)
@@ -250,11 +253,9 @@ def test_slow(d, check_rss):
           "cap; RSS %d KiB before them, %d KiB after%s"
           % (SLOW_SUBS, SLOW_ROUNDS, size, rss0, rss1,
              "" if check_rss else " (sanitizer build: not checked)"))
-    if check_rss and rss1 > rss0 + RSS_SLACK_KIB:
-        why = ("RSS %d KiB after the slow subscribers were dropped, %d KiB "
-               "before: memory not returned" % (rss1, rss0))
-        w.check(not RSS_ENFORCED, why)
-        print("  MISS (known, not enforced: RSS_ENFORCED): %s" % why)
+    w.check(not check_rss or rss1 <= rss0 + RSS_SLACK_KIB,
+            "RSS %d KiB after the slow subscribers were dropped, %d KiB "
+            "before: memory not returned" % (rss1, rss0))
     w.check(org.stats().kind == w.RESP_STATS, "organizer not served")
     org.c.close()
 
