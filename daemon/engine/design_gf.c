@@ -131,3 +131,17 @@ int design_gf_init(struct design_gf *f, uint32_t q)
                 f->inv[a] = (uint8_t)b;
     return 0;
 }
+
+uint32_t design_gf_primitive(const struct design_gf *f)
+{
+    uint32_t q = f->q, w, x, order;
+
+    for (w = 2; w < q; w++) {
+        for (order = 1, x = w; x != 1; order++)
+            x = f->mul[x * q + w];
+        if (order == q - 1)
+            return w;
+    }
+    /* GF(2) and GF(3): the loop above has nothing to look at. */
+    return q - 1;
+}

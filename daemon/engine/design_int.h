@@ -38,6 +38,10 @@ bool design_prime_power(uint32_t x, uint32_t *p, uint32_t *e);
  * or -ENOENT when q is not a prime power up to DESIGN_GF_MAX. */
 int design_gf_init(struct design_gf *f, uint32_t q);
 
+/* The smallest primitive element of f: its powers reach every nonzero
+ * one (logarithms and the recipes' base rounds are built from it). */
+uint32_t design_gf_primitive(const struct design_gf *f);
+
 /* Seats at table t. */
 uint32_t design_shape_cap(const struct design_shape *sh, uint32_t t);
 

@@ -164,20 +164,6 @@ static int kts_cross(struct kts *k, uint32_t depth)
     return 0;
 }
 
-/* The first element whose powers reach every nonzero one. */
-static uint32_t kts_primitive(const struct design_gf *f)
-{
-    uint32_t q = f->q, w, x, order;
-
-    for (w = 2; w < q; w++) {
-        for (order = 1, x = w; x != 1; order++)
-            x = f->mul[x * q + w];
-        if (order == q - 1)
-            return w;
-    }
-    return 1;
-}
-
 /* Fills `base` (table of each point in round 0) from the level triples,
  * the zero triple and the cross orbits. */
 static void kts_base(const struct kts *k, uint32_t *base)
@@ -223,7 +209,7 @@ int design_kirkman_build(const struct design_shape *sh, uint64_t *budget,
     k->f = f;
     k->q = q;
     k->m = (q - 1) / 6;
-    k->w = kts_primitive(f);
+    k->w = design_gf_primitive(f);
     k->budget = &nodes;
     for (x = 1, j = 0; j < q - 1; j++) {
         k->log[x] = j;

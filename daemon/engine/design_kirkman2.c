@@ -168,7 +168,7 @@ int design_kirkman2_build(const struct design_shape *sh, uint64_t *budget,
     struct design_gf *f = NULL;
     struct kts2 *k = NULL;
     uint32_t points = sh->tables * sh->seats, q = (points - 1) / 2, p, e;
-    uint32_t w, x, t, order, r, a, *row;
+    uint32_t w, x, t, r, a, *row;
     uint64_t spend = *budget < KTS2_MAX_NODES ? *budget : KTS2_MAX_NODES;
     uint64_t nodes = spend;
     int rc;
@@ -184,12 +184,7 @@ int design_kirkman2_build(const struct design_shape *sh, uint64_t *budget,
         goto out;
     if ((rc = design_gf_init(f, q)) < 0)
         goto out;
-    for (w = 2; w < q; w++) {
-        for (order = 1, x = w; x != 1; order++)
-            x = f->mul[x * q + w];
-        if (order == q - 1)
-            break;
-    }
+    w = design_gf_primitive(f);
     for (x = 1, t = 0; t < q - 1; t++) {
         k->log[x] = t;
         if (t % ((q - 1) / 3) == 0)

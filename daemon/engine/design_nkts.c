@@ -125,7 +125,7 @@ int design_nkts_build(const struct design_shape *sh, uint64_t *budget,
 {
     struct design_gf *f = NULL;
     struct nkts *k = NULL;
-    uint32_t q = sh->tables * sh->seats / 2, p, e, t, a, r, x, w, order;
+    uint32_t q = sh->tables * sh->seats / 2, p, e, t, a, r, x, w;
     uint32_t half, base, *row;
     uint64_t spend = *budget < NKTS_MAX_NODES ? *budget : NKTS_MAX_NODES;
     uint64_t nodes = spend;
@@ -142,12 +142,7 @@ int design_nkts_build(const struct design_shape *sh, uint64_t *budget,
         goto out;
     if ((rc = design_gf_init(f, q)) < 0)
         goto out;
-    for (w = 2; w < q; w++) {
-        for (order = 1, x = w; x != 1; order++)
-            x = f->mul[x * q + w];
-        if (order == q - 1)
-            break;
-    }
+    w = design_gf_primitive(f);
     for (x = 1, t = 0; t < q - 1; t++) {
         k->log[x] = t;
         x = f->mul[x * q + w];

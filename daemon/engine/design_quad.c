@@ -25,20 +25,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-/* The first element whose powers reach every nonzero one. */
-static uint32_t quad_primitive(const struct design_gf *f)
-{
-    uint32_t q = f->q, w, x, order;
-
-    for (w = 2; w < q; w++) {
-        for (order = 1, x = w; x != 1; order++)
-            x = f->mul[x * q + w];
-        if (order == q - 1)
-            return w;
-    }
-    return 1;    /* q = 2 or 3: never asked for, as q = 1 (mod 4) */
-}
-
 int design_quad_build(const struct design_shape *sh, uint64_t *budget,
                       uint32_t *full)
 {
@@ -64,7 +50,7 @@ int design_quad_build(const struct design_shape *sh, uint64_t *budget,
     if ((rc = design_gf_init(f, q)) < 0)
         goto out;
     quarter = (q - 1) / 4;
-    w = quad_primitive(f);
+    w = design_gf_primitive(f);
     for (i = 1, k = 0; k < quarter; k++)
         i = f->mul[i * q + w];
     /* Point (a, r) is number r * q + a, infinity is 3q. */
