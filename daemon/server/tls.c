@@ -103,6 +103,19 @@ static void tls_fail(char *why, size_t cap, const char *what,
     ERR_clear_error();
 }
 
+/* tls_read_file(), with the reason in why[0..cap) naming the config key
+ * `what` and the file. */
+static int tls_read_named(const char *what, const char *path, char **buf,
+                          size_t *len, char *why, size_t cap)
+{
+    int rc = tls_read_file(path, buf, len);
+
+    if (rc != 0)
+        snprintf(why, cap, "%s '%s': %s", what, path,
+                 rc == -EINVAL ? "not a regular file" : strerror(-rc));
+    return rc;
+}
+
 static int tls_load_chain(SSL_CTX *ctx, const char *path, char *why,
                           size_t cap)
 {
@@ -110,13 +123,10 @@ static int tls_load_chain(SSL_CTX *ctx, const char *path, char *why,
     size_t len = 0;
     BIO *bio = NULL;
     X509 *x = NULL;
-    int rc = tls_read_file(path, &buf, &len);
+    int rc = tls_read_named("tls_cert_file", path, &buf, &len, why, cap);
 
-    if (rc != 0) {
-        snprintf(why, cap, "tls_cert_file '%s': %s", path,
-                 rc == -EINVAL ? "not a regular file" : strerror(-rc));
+    if (rc != 0)
         return rc;
-    }
     rc = -EINVAL;
     bio = BIO_new_mem_buf(buf, (int)len);
     if (bio == NULL)
@@ -156,13 +166,10 @@ static int tls_load_key(SSL_CTX *ctx, const char *path, char *why,
     size_t len = 0;
     BIO *bio = NULL;
     EVP_PKEY *key = NULL;
-    int rc = tls_read_file(path, &buf, &len);
+    int rc = tls_read_named("tls_key_file", path, &buf, &len, why, cap);
 
-    if (rc != 0) {
-        snprintf(why, cap, "tls_key_file '%s': %s", path,
-                 rc == -EINVAL ? "not a regular file" : strerror(-rc));
+    if (rc != 0)
         return rc;
-    }
     rc = -EINVAL;
     bio = BIO_new_mem_buf(buf, (int)len);
     if (bio != NULL)
